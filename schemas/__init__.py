@@ -1,0 +1,42 @@
+"""The wire contract of driftloop: every event, score, result and alert is one of these models.
+
+Non-Python producers use the JSON Schema files generated next to this module
+(``driftloop schemas export``); a test keeps them in sync with the models.
+"""
+
+from schemas.alerts import Alert, AlertKind, AlertState, Severity
+from schemas.drift import ClusterShift, DriftDecision, DriftResult, StreamKey
+from schemas.events import (
+    SCHEMA_VERSION,
+    FeedbackEvent,
+    FeedbackKind,
+    InferenceEvent,
+    TextLimits,
+)
+from schemas.records import DeadLetter, ScoredFeedback, ScoredInference
+from schemas.retrain import RetrainRequest, RetrainRun, RetrainStatus
+from schemas.safety import SafetyScore, SafetyTarget
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Alert",
+    "AlertKind",
+    "AlertState",
+    "ClusterShift",
+    "DeadLetter",
+    "DriftDecision",
+    "DriftResult",
+    "FeedbackEvent",
+    "FeedbackKind",
+    "InferenceEvent",
+    "RetrainRequest",
+    "RetrainRun",
+    "RetrainStatus",
+    "SafetyScore",
+    "SafetyTarget",
+    "ScoredFeedback",
+    "ScoredInference",
+    "Severity",
+    "StreamKey",
+    "TextLimits",
+]

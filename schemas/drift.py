@@ -1,0 +1,75 @@
+"""Drift results: one per (stream, window, detector), the same shape for every method."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StreamKey(BaseModel):
+    """The unit of monitoring: one model version of one application."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    app: str
+    model: str
+    model_version: str
+
+    def __str__(self) -> str:
+        return f"{self.app}/{self.model}@{self.model_version}"
+
+
+class DriftDecision(StrEnum):
+    DRIFT = "drift"
+    NO_DRIFT = "no_drift"
+    INSUFFICIENT_DATA = "insufficient_data"
+    """Fewer samples than the detector's minimum: no decision is made."""
+
+
+class ClusterShift(BaseModel):
+    """A topic cluster of the reference whose share moved in the current window."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cluster: int
+    reference_share: float = Field(ge=0, le=1)
+    current_share: float = Field(ge=0, le=1)
+    examples: list[str] = Field(default_factory=list, description="Current-window texts nearest the centroid.")
+
+    @property
+    def change(self) -> float:
+        return self.current_share - self.reference_share
+
+
+class DriftResult(BaseModel):
+    """A detector's verdict on a current sample against its reference.
+
+    ``p_value`` is the raw p-value of the test; ``adjusted_p_value`` is set once a
+    multiple-testing correction across a window's tests has been applied, and the
+    decision then follows the adjusted value.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    detector: str
+    detector_version: str
+    feature: str = Field(default="prompt_embedding", description="What was tested, e.g. 'prompt_embedding', 'latency_ms'.")
+    statistic: float
+    p_value: float | None = Field(default=None, ge=0, le=1)
+    adjusted_p_value: float | None = Field(default=None, ge=0, le=1)
+    alpha: float = Field(gt=0, lt=1)
+    threshold: float | None = Field(default=None, description="Statistic threshold, for methods without a p-value.")
+    decision: DriftDecision
+    n_reference: int = Field(ge=0)
+    n_current: int = Field(ge=0)
+    explanation: str = ""
+    clusters: list[ClusterShift] = Field(default_factory=list)
+    config: dict[str, Any] = Field(default_factory=dict, description="Resolved settings the detector ran with.")
+    stream: StreamKey | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    reference_start: datetime | None = None
+    reference_end: datetime | None = None

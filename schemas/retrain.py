@@ -1,0 +1,51 @@
+"""Retraining: the request handed to a job, and the recorded run with its status transitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.drift import StreamKey
+
+
+class RetrainStatus(StrEnum):
+    REQUESTED = "requested"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    REJECTED = "rejected"
+    """The challenger did not beat the champion by the configured margin."""
+    FAILED = "failed"
+
+
+class RetrainRequest(BaseModel):
+    """Published on ``driftloop.retrain`` for external jobs: where the snapshot is and what is in it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    stream: StreamKey
+    reason: str
+    alert_id: str | None = None
+    snapshot_path: str
+    snapshot_sha256: str
+    manifest: dict[str, object] = Field(default_factory=dict)
+    requested_at: datetime
+
+
+class RetrainRun(BaseModel):
+    """One status transition of a retraining run, with its evidence."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    stream: StreamKey
+    status: RetrainStatus
+    job: str
+    updated_at: datetime
+    snapshot_sha256: str | None = None
+    champion_version: str | None = None
+    challenger_version: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    message: str = ""
