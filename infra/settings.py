@@ -46,16 +46,21 @@ class KafkaSettings(BaseModel):
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     max_poll_interval_s: float = Field(
-        default=10.0, gt=0, description="Short by default: group joins take about this long on the local broker."
+        default=10.0,
+        gt=0,
+        description="Short by default: group joins take about this long on the local broker.",
     )
     local_broker_max_events: int = Field(
-        default=2_000_000, ge=1000, description="The local in-memory broker is recycled past this many events."
+        default=2_000_000,
+        ge=1000,
+        description="The local in-memory broker is recycled past this many events.",
     )
 
 
 class ClickHouseSettings(BaseModel):
     dsn: str | None = Field(
-        default=None, description="chdb:///dir (embedded) or http(s)://user:pass@host:8123. Unset: chdb under data_dir."
+        default=None,
+        description="chdb:///dir (embedded) or http(s)://user:pass@host:8123. Unset: chdb under data_dir.",
     )
     database: str = Field(default="driftloop", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     cluster: str | None = Field(default=None, description="Emit ON CLUSTER / Replicated tables for this cluster.")

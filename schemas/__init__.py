@@ -13,9 +13,10 @@ from schemas.events import (
     InferenceEvent,
     TextLimits,
 )
-from schemas.records import DeadLetter, ScoredFeedback, ScoredInference
+from schemas.records import DeadLetter, RejectionKind, ScoredFeedback, ScoredInference, ScoredRecord
 from schemas.retrain import RetrainRequest, RetrainRun, RetrainStatus
 from schemas.safety import SafetyScore, SafetyTarget
+from schemas.status import ConsumerLag, ServiceStatus
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -23,12 +24,14 @@ __all__ = [
     "AlertKind",
     "AlertState",
     "ClusterShift",
+    "ConsumerLag",
     "DeadLetter",
     "DriftDecision",
     "DriftResult",
     "FeedbackEvent",
     "FeedbackKind",
     "InferenceEvent",
+    "RejectionKind",
     "RetrainRequest",
     "RetrainRun",
     "RetrainStatus",
@@ -36,6 +39,8 @@ __all__ = [
     "SafetyTarget",
     "ScoredFeedback",
     "ScoredInference",
+    "ScoredRecord",
+    "ServiceStatus",
     "Severity",
     "StreamKey",
     "TextLimits",

@@ -56,7 +56,9 @@ class DriftResult(BaseModel):
 
     detector: str
     detector_version: str
-    feature: str = Field(default="prompt_embedding", description="What was tested, e.g. 'prompt_embedding', 'latency_ms'.")
+    feature: str = Field(
+        default="prompt_embedding", description="What was tested, e.g. 'prompt_embedding', 'latency_ms'."
+    )
     statistic: float
     p_value: float | None = Field(default=None, ge=0, le=1)
     adjusted_p_value: float | None = Field(default=None, ge=0, le=1)

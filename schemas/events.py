@@ -90,10 +90,16 @@ class InferenceEvent(_Event):
     response: str
     latency_ms: float | None = Field(default=None, ge=0, le=86_400_000)
     tokens_in: int | None = Field(
-        default=None, ge=0, le=100_000_000, validation_alias=AliasChoices("tokens_in", "gen_ai.usage.input_tokens")
+        default=None,
+        ge=0,
+        le=100_000_000,
+        validation_alias=AliasChoices("tokens_in", "gen_ai.usage.input_tokens"),
     )
     tokens_out: int | None = Field(
-        default=None, ge=0, le=100_000_000, validation_alias=AliasChoices("tokens_out", "gen_ai.usage.output_tokens")
+        default=None,
+        ge=0,
+        le=100_000_000,
+        validation_alias=AliasChoices("tokens_out", "gen_ai.usage.output_tokens"),
     )
     cost_usd: float | None = Field(default=None, ge=0, le=1_000_000)
     user_id: Identifier | None = Field(default=None, validation_alias=AliasChoices("user_id", "user.id"))

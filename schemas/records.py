@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
@@ -21,6 +23,7 @@ class ScoredInference(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: Literal["inference"] = "inference"
     event: InferenceEvent
     received_at: datetime
     prompt_embedding: list[float] = Field(default_factory=list)
@@ -32,8 +35,24 @@ class ScoredInference(BaseModel):
 class ScoredFeedback(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: Literal["feedback"] = "feedback"
     feedback: FeedbackEvent
     received_at: datetime
+
+
+class RejectionKind(StrEnum):
+    """Why a message could not become an event."""
+
+    EMPTY = "empty"
+    OVERSIZED = "oversized"
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    SCHEMA_VERSION = "schema_version"
+    INVALID = "invalid"
+
+
+ScoredRecord = Annotated[ScoredInference | ScoredFeedback, Field(discriminator="kind")]
+"""What travels on ``driftloop.scored``: either kind, told apart by ``kind``."""
 
 
 class DeadLetter(BaseModel):
@@ -45,7 +64,7 @@ class DeadLetter(BaseModel):
     source_partition: int
     source_offset: int
     reason: str
-    error_kind: str = Field(description="'decode', 'validation', 'schema_version', 'size'.")
+    error_kind: RejectionKind
     original: bytes
     received_at: datetime
 

@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   - install, then run driftloop on the embedded default with demo traffic (Ctrl-C stops it)
+#   make test  - install, then run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test lint bench install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	# One pip command for everything else, so pip resolves faust-streaming's and huggingface-hub's click pins together.
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip check
+	touch $(STAMP)
+
+run: install
+	$(BIN)/driftloop up --demo
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	for script in bench/*.py; do echo "== $$script" >&2; $(BIN)/python $$script || exit 1; done

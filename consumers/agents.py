@@ -1,0 +1,116 @@
+"""Worker agents: validate, score and forward inference and feedback events.
+
+Each batch is handled completely (dead letters sent, scored rows and alerts published and
+acknowledged by the broker) before faust acknowledges its source messages, so source offsets
+are committed only once the batch is safely on its way to the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import faust
+from faust.types import EventT
+
+from consumers.alerts import safety_alerts
+from consumers.decode import Rejection, decode_event
+from consumers.retry import Health, finish_even_if_cancelled, retry_forever
+from consumers.scoring import BatchScorer
+from infra.settings import Settings
+from schemas import DeadLetter, FeedbackEvent, InferenceEvent, ScoredFeedback, TextLimits
+
+log = logging.getLogger(__name__)
+
+
+class WorkerStats:
+    def __init__(self) -> None:
+        self.valid = 0
+        self.dead_letters = 0
+        self.alerts = 0
+
+
+class Worker:
+    """The validating and scoring side of the pipeline, attached to a faust app."""
+
+    def __init__(self, app: faust.App, settings: Settings, scorer: BatchScorer) -> None:
+        self.app = app
+        self.settings = settings
+        self.scorer = scorer
+        self.health = Health()
+        self.stats = WorkerStats()
+        self.limits = TextLimits(
+            max_prompt_bytes=settings.ingest.max_text_bytes,
+            max_response_bytes=settings.ingest.max_text_bytes,
+            max_feedback_text_bytes=settings.ingest.max_text_bytes,
+        )
+        self.scored_topic = app.topic(settings.topic("scored"))
+        self.dlq_topic = app.topic(settings.topic("dlq"))
+        self.alerts_topic = app.topic(settings.topic("alerts"))
+        batch, within = settings.ingest.batch_size, settings.ingest.batch_timeout_s
+
+        @app.agent(app.topic(settings.topic("inference")), name="driftloop.inference-agent")
+        async def inference_agent(stream: faust.StreamT) -> None:
+            async for events in stream.take_events(batch, within=within):
+                await finish_even_if_cancelled(self.handle_inference(events))
+
+        @app.agent(app.topic(settings.topic("feedback")), name="driftloop.feedback-agent")
+        async def feedback_agent(stream: faust.StreamT) -> None:
+            async for events in stream.take_events(batch, within=within):
+                await finish_even_if_cancelled(self.handle_feedback(events))
+
+    async def handle_inference(self, events: Sequence[EventT]) -> None:
+        valid: list[InferenceEvent] = []
+        dead = []
+        for event in events:
+            decoded = decode_event(event.message.value, InferenceEvent, self.limits)
+            if isinstance(decoded, Rejection):
+                dead.append(self._dead_letter(event, decoded))
+            else:
+                valid.append(decoded)
+        scored = await asyncio.get_running_loop().run_in_executor(None, self.scorer.score, valid) if valid else []
+        alerts = safety_alerts(scored)
+        messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in dead]
+        messages += [(self.scored_topic, row.event.event_id, row.model_dump_json().encode()) for row in scored]
+        messages += [(self.alerts_topic, alert.dedup_key, alert.model_dump_json().encode()) for alert in alerts]
+        await retry_forever(lambda: self._publish(messages), "publishing scored inference", self.health)
+        self.stats.valid += len(valid)
+        self.stats.dead_letters += len(dead)
+        self.stats.alerts += len(alerts)
+
+    async def handle_feedback(self, events: Sequence[EventT]) -> None:
+        now = datetime.now(UTC)
+        messages = []
+        for event in events:
+            decoded = decode_event(event.message.value, FeedbackEvent, self.limits)
+            if isinstance(decoded, Rejection):
+                messages.append((self.dlq_topic, None, self._dead_letter(event, decoded).model_dump_json().encode()))
+                self.stats.dead_letters += 1
+            else:
+                row = ScoredFeedback(feedback=decoded, received_at=now)
+                messages.append((self.scored_topic, decoded.event_id, row.model_dump_json().encode()))
+                self.stats.valid += 1
+        await retry_forever(lambda: self._publish(messages), "publishing feedback", self.health)
+
+    def _dead_letter(self, event: EventT, rejection: Rejection) -> DeadLetter:
+        message = event.message
+        log.info("dead letter from %s[%d]@%d: %s", message.topic, message.partition, message.offset, rejection.reason)
+        return DeadLetter(
+            source_topic=message.topic,
+            source_partition=message.partition,
+            source_offset=message.offset,
+            reason=rejection.reason,
+            error_kind=rejection.kind,
+            original=message.value or b"",
+            received_at=datetime.now(UTC),
+        )
+
+    async def _publish(self, messages: list[tuple[faust.TopicT, str | None, bytes]]) -> None:
+        """Send every message now (not as a faust attachment) and wait until the broker has them all."""
+        pending = [
+            await topic.send(key=key.encode() if key else None, value=value, force=True)
+            for topic, key, value in messages
+        ]
+        await asyncio.gather(*pending)

@@ -1,0 +1,59 @@
+"""The faust application: declared once, with small agents (see ``consumers.agents``).
+
+Store ownership (DESIGN.md): ClickHouse's embedded engine lets one process own its data
+dir, so workers never write to the store. They validate and score events and publish the
+results to ``driftloop.scored``; the one store-owning process runs the sink
+(``consumers.sink``), which inserts those rows and commits after each insert. With a
+ClickHouse server the same shape holds, and the sink can be scaled separately.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from infra.settings import Settings
+
+
+def create_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
+    kafka = settings.kafka
+    return faust.App(
+        kafka.consumer_group,
+        broker=[f"kafka://{server}" for server in bootstrap_servers.split(",")],
+        broker_credentials=_credentials(settings),
+        autodiscover=False,
+        datadir=str(settings.data_dir / "faust"),
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        broker_max_poll_interval=kafka.max_poll_interval_s,
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        producer_linger=0.005,
+        stream_wait_empty=True,
+    )
+
+
+def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
+    """SASL/TLS settings for faust's aiokafka clients, from the same settings as kafka-python's."""
+    kafka = settings.kafka
+    ssl_context = None
+    if kafka.security_protocol in ("SSL", "SASL_SSL"):
+        import ssl
+
+        ssl_context = ssl.create_default_context(cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None)
+        if kafka.ssl_certfile:
+            ssl_context.load_cert_chain(str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None)
+    if kafka.sasl_mechanism:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+        return faust.SASLCredentials(
+            username=kafka.sasl_username or "",
+            password=password,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=ssl_context,
+        )
+    if ssl_context is not None:
+        return faust.SSLCredentials(ssl_context)
+    return None

@@ -1,0 +1,135 @@
+"""The store writer: the one process that owns the store inserts what workers scored.
+
+It reads ``driftloop.scored`` and ``driftloop.dlq`` in batches, inserts each batch into
+ClickHouse, and only then commits the batch's offsets. A crash in between means the batch
+is read again and inserted again; the store deduplicates on event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
+from pydantic import TypeAdapter, ValidationError
+
+from consumers.retry import Health, finish_even_if_cancelled, retry_forever
+from infra.settings import Settings
+from schemas import DeadLetter, RejectionKind, ScoredFeedback, ScoredInference, ScoredRecord
+
+log = logging.getLogger(__name__)
+_records = TypeAdapter(ScoredRecord)
+
+
+class RowWriter(Protocol):
+    def insert_inferences(self, rows: Sequence[ScoredInference]) -> None: ...
+    def insert_feedback(self, rows: Sequence[ScoredFeedback]) -> None: ...
+    def insert_dead_letters(self, rows: Sequence[DeadLetter]) -> None: ...
+
+
+class SinkStats:
+    def __init__(self) -> None:
+        self.inferences = 0
+        self.feedback = 0
+        self.dead_letters = 0
+        self.batches = 0
+
+
+class Sink:
+    def __init__(
+        self, settings: Settings, bootstrap_servers: str, store: RowWriter, credentials: dict | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.health = Health()
+        self.stats = SinkStats()
+        self.dlq_topic = settings.topic("dlq")
+        self._bootstrap_servers = bootstrap_servers
+        self._credentials = credentials or {}
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        settings = self.settings
+        return AIOKafkaConsumer(
+            settings.topic("scored"),
+            self.dlq_topic,
+            bootstrap_servers=self._bootstrap_servers,
+            group_id=f"{settings.kafka.consumer_group}-sink",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_interval_ms=int(settings.kafka.max_poll_interval_s * 1000),
+            max_poll_records=settings.ingest.batch_size * 4,
+            **self._credentials,
+        )
+
+    async def run(self) -> None:
+        """Consume, insert, commit, until cancelled; an open batch is finished first."""
+        self._consumer = self._new_consumer()
+        await self._consumer.start()
+        try:
+            while True:
+                batches = await self._consumer.getmany(
+                    timeout_ms=int(self.settings.ingest.batch_timeout_s * 1000),
+                    max_records=self.settings.ingest.batch_size * 4,
+                )
+                records = [record for partition_records in batches.values() for record in partition_records]
+                if records:
+                    await finish_even_if_cancelled(self._write_and_commit(records))
+        finally:
+            await self._consumer.stop()
+
+    async def _write_and_commit(self, records: list[ConsumerRecord]) -> None:
+        inferences, feedback, dead = self._parse(records)
+        loop = asyncio.get_running_loop()
+
+        async def write() -> None:
+            await loop.run_in_executor(None, self._write, inferences, feedback, dead)
+
+        await retry_forever(write, "inserting into the store", self.health)
+        await retry_forever(self._consumer.commit, "committing sink offsets", self.health)
+        self.stats.inferences += len(inferences)
+        self.stats.feedback += len(feedback)
+        self.stats.dead_letters += len(dead)
+        self.stats.batches += 1
+
+    def _write(self, inferences: list[ScoredInference], feedback: list[ScoredFeedback], dead: list[DeadLetter]) -> None:
+        if inferences:
+            self.store.insert_inferences(inferences)
+        if feedback:
+            self.store.insert_feedback(feedback)
+        if dead:
+            self.store.insert_dead_letters(dead)
+
+    def _parse(
+        self, records: list[ConsumerRecord]
+    ) -> tuple[list[ScoredInference], list[ScoredFeedback], list[DeadLetter]]:
+        inferences: list[ScoredInference] = []
+        feedback: list[ScoredFeedback] = []
+        dead: list[DeadLetter] = []
+        for record in records:
+            try:
+                if record.topic == self.dlq_topic:
+                    dead.append(DeadLetter.model_validate_json(record.value))
+                    continue
+                row = _records.validate_json(record.value)
+            except ValidationError as exc:
+                # Only driftloop's workers write these topics: an unreadable record is a bug, kept as a dead letter.
+                log.error("unreadable internal record %s[%d]@%d", record.topic, record.partition, record.offset)
+                dead.append(
+                    DeadLetter(
+                        source_topic=record.topic,
+                        source_partition=record.partition,
+                        source_offset=record.offset,
+                        reason=f"unreadable internal record: {exc}"[:2000],
+                        error_kind=RejectionKind.INVALID,
+                        original=record.value or b"",
+                        received_at=datetime.now(UTC),
+                    )
+                )
+                continue
+            (inferences if isinstance(row, ScoredInference) else feedback).append(row)
+        return inferences, feedback, dead

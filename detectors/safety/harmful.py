@@ -1,0 +1,15 @@
+"""Requests for clearly harmful help in prompts."""
+
+from __future__ import annotations
+
+from detectors.safety.corpus import ProbeTask
+from detectors.safety.probe_detector import ProbeDetector
+
+
+class HarmfulRequestDetector(ProbeDetector):
+    """Asks for weapons, crime, abuse, hate or self-harm help, as opposed to safe questions that sound
+    dangerous ("how do I kill a Python process").
+    """
+
+    name = "harmful_request"
+    task = ProbeTask.HARMFUL

@@ -1,0 +1,21 @@
+"""Insults, hostility and demeaning statements about groups, in prompts or responses."""
+
+from __future__ import annotations
+
+from detectors.safety.corpus import ProbeTask
+from detectors.safety.probe_detector import ProbeDetector
+from schemas.safety import SafetyTarget
+
+
+class ToxicityDetector(ProbeDetector):
+    """Toxicity probe on either side of the event; run one instance per side.
+
+    Examples
+    --------
+    >>> ToxicityDetector.allowed_targets
+    (<SafetyTarget.RESPONSE: 'response'>, <SafetyTarget.PROMPT: 'prompt'>)
+    """
+
+    name = "toxicity"
+    task = ProbeTask.TOXICITY
+    allowed_targets = (SafetyTarget.RESPONSE, SafetyTarget.PROMPT)

@@ -1,0 +1,275 @@
+"""The ``driftloop`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import httpx
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from driftloop.errors import ConfigError, DriftloopError
+from infra.kafka import LocalBrokerError
+from infra.settings import Settings
+from infra.store import StoreError
+
+console = Console(stderr=True)
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment and ``--config``, with ``--data-dir`` on top; errors name the setting."""
+    if args.config is not None:
+        if not args.config.is_file():
+            raise ConfigError(f"--config: no such file: {args.config}")
+        os.environ["DRIFTLOOP_CONFIG"] = str(args.config)
+    overrides = {"data_dir": args.data_dir} if args.data_dir is not None else {}
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from driftloop.service import serve
+    from driftloop.startup import build_scorer
+
+    def on_ready(running) -> None:
+        table = Table(title="driftloop is up", show_header=False)
+        table.add_row("Kafka", running.bootstrap_servers + ("" if settings.kafka.bootstrap_servers else " (local)"))
+        table.add_row("ClickHouse", running.store.dsn)
+        table.add_row("API", running.api_url or "-")
+        table.add_row("Data dir", str(settings.data_dir.absolute()))
+        console.print(table)
+        if args.demo:
+            from driftloop.demo_runner import start_demo_thread
+
+            start_demo_thread(settings, running.bootstrap_servers, rate=args.demo_rate, count=args.demo_count)
+            console.print(
+                f"demo traffic: {args.demo_rate:g} events/s"
+                + (f", {args.demo_count} events" if args.demo_count else "")
+            )
+        console.print("Ctrl-C to stop.")
+
+    serve(settings, scorer=build_scorer(settings), on_ready=on_ready)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from driftloop.service import run_worker
+    from driftloop.startup import build_scorer
+
+    run_worker(settings, scorer=build_scorer(settings))
+    return 0
+
+
+def _lines(source: str) -> Iterable[bytes]:
+    with contextlib.nullcontext(sys.stdin.buffer) if source == "-" else Path(source).open("rb") as stream:
+        for line in stream:
+            line = line.rstrip(b"\r\n")
+            if line.strip():
+                yield line
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from driftloop.publisher import Publisher
+    from driftloop.service import discover_bootstrap
+
+    if args.source != "-" and not Path(args.source).is_file():
+        raise ConfigError(f"publish: no such file: {args.source}")
+    count = 0
+    with Publisher(discover_bootstrap(settings), settings) as publisher:
+        for line in _lines(args.source):
+            publisher.publish_raw(args.kind, line, key=_event_id(line))
+            count += 1
+    print(json.dumps({"published": count, "topic": settings.topic(args.kind)}))
+    return 0
+
+
+def _event_id(line: bytes) -> str | None:
+    """The key to publish under: the event id when the line has one (malformed lines are sent unkeyed)."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    event_id = value.get("event_id") if isinstance(value, dict) else None
+    return event_id if isinstance(event_id, str) else None
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from driftloop.demo_runner import publish_demo
+    from driftloop.service import discover_bootstrap
+
+    summary = publish_demo(
+        settings,
+        discover_bootstrap(settings),
+        count=args.count,
+        rate=args.rate,
+        seed=args.seed,
+        shift_at=args.shift_at,
+        shift_fraction=args.shift_fraction,
+        unsafe_at=args.unsafe_at,
+        unsafe_fraction=args.unsafe_fraction,
+    )
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from driftloop.runtime_file import read_runtime
+
+    info = read_runtime(settings)
+    if info is not None and info.api_url:
+        response = httpx.get(f"{info.api_url}/v1/status", timeout=30)
+        response.raise_for_status()
+        report = response.json()
+    else:
+        report = _offline_status(settings)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_status(report)
+    return 0
+
+
+def _offline_status(settings: Settings) -> dict:
+    """No service running: read the store directly (nobody else owns it)."""
+    from infra.store import connect
+
+    with connect(settings) as store:
+        counts = store.table_counts()
+        return {
+            "ready": False,
+            "bootstrap_servers": "",
+            "clickhouse": store.dsn,
+            "table_counts": counts,
+            "dead_letters": counts.get("dead_letters", 0),
+            "consumer_lag": [],
+            "problems": ["driftloop is not running"],
+        }
+
+
+def _print_status(report: dict) -> None:
+    out = Console()
+    table = Table(title="driftloop status")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for name, count in sorted(report["table_counts"].items()):
+        table.add_row(f"rows in {name}", f"{count:,}")
+    table.add_row("dead letters", f"{report['dead_letters']:,}")
+    for lag in report["consumer_lag"]:
+        table.add_row(f"lag {lag['group']} / {lag['topic']}", f"{lag['lag']:,}")
+    out.print(table)
+    out.print(f"Kafka: {report['bootstrap_servers'] or '-'}   ClickHouse: {report['clickhouse']}")
+    for problem in report["problems"]:
+        out.print(f"[yellow]! {problem}[/yellow]")
+
+
+def cmd_schemas_export(args: argparse.Namespace, settings: Settings) -> int:
+    from driftloop.schema_export import SCHEMA_DIR, export_schemas
+
+    for path in export_schemas(args.out or SCHEMA_DIR):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="driftloop", description="Monitoring and feedback loop for LLM applications.")
+    parser.add_argument("--config", type=Path, help="TOML settings file (also DRIFTLOOP_CONFIG)")
+    parser.add_argument("--data-dir", type=Path, help="where the embedded store, logs and reports live")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run everything on this machine (local broker unless configured)")
+    up.add_argument("--demo", action="store_true", help="also publish demo traffic")
+    up.add_argument("--demo-rate", type=_positive_float, default=20.0, help="demo events per second")
+    up.add_argument("--demo-count", type=_positive_int, default=None, help="stop the demo after this many events")
+    up.set_defaults(handler=cmd_up)
+
+    commands.add_parser("worker", help="run worker agents only (scale out)").set_defaults(handler=cmd_worker)
+
+    publish = commands.add_parser("publish", help="publish JSON lines from a file or stdin")
+    publish.add_argument("source", help="JSONL file, or - for stdin")
+    publish.add_argument("--kind", choices=["inference", "feedback"], default="inference")
+    publish.set_defaults(handler=cmd_publish)
+
+    demo = commands.add_parser("demo", help="publish generated traffic")
+    demo.add_argument("--count", type=_positive_int, default=1000)
+    demo.add_argument("--rate", type=_positive_float, default=None, help="events/s (default: as fast as possible)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--shift-at", type=_non_negative_int, default=None, help="event index where a shift starts")
+    demo.add_argument("--shift-fraction", type=_fraction, default=0.3)
+    demo.add_argument(
+        "--unsafe-at", type=_non_negative_int, default=None, help="event index where unsafe prompts start"
+    )
+    demo.add_argument("--unsafe-fraction", type=_fraction, default=0.05)
+    demo.set_defaults(handler=cmd_demo)
+
+    status = commands.add_parser("status", help="row counts, dead letters, consumer lag")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status)
+
+    schemas_cmd = commands.add_parser("schemas", help="JSON Schema files for producers")
+    schemas_sub = schemas_cmd.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
+    export = schemas_sub.add_parser("export", help="write the JSON Schema files")
+    export.add_argument("--out", type=Path, default=None)
+    export.set_defaults(handler=cmd_schemas_export)
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings(args)
+        return args.handler(args, settings)
+    except (DriftloopError, StoreError, LocalBrokerError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The composition root: starts broker, store, workers, sink and API in the right order.
+
+``driftloop up`` runs everything in one process on one machine (the embedded default):
+the local broker (unless ``kafka.bootstrap_servers`` is set), the store (it owns the chdb
+data dir), the worker agents, the sink that writes for every worker, and the HTTP API.
+``driftloop worker`` runs worker agents only: start as many as the topics have partitions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import faust
+import uvicorn
+
+from consumers.agents import Worker
+from consumers.app import create_faust_app
+from consumers.scoring import BatchScorer, UnscoredBatch
+from consumers.sink import Sink
+from driftloop.api import create_api
+from driftloop.errors import ServiceNotRunning
+from driftloop.runtime_file import RuntimeInfo, clear_runtime, read_runtime, write_runtime
+from infra.kafka import LocalBroker, ensure_topics
+from infra.kafka.lag import consumer_lag
+from infra.settings import Settings
+from infra.store import Store, connect
+from schemas import ConsumerLag, ServiceStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Running:
+    """What a running service holds; read by the status endpoint."""
+
+    settings: Settings
+    bootstrap_servers: str
+    store: Store | None = None
+    worker: Worker | None = None
+    sink: Sink | None = None
+    api_url: str | None = None
+    started_at: float = field(default_factory=time.time)
+
+    def status(self) -> ServiceStatus:
+        problems = []
+        counts: dict[str, int] = {}
+        dead = 0
+        if self.store is not None:
+            try:
+                counts = self.store.table_counts()
+                dead = counts.get("dead_letters", 0)
+            except Exception as exc:  # noqa: BLE001 - reported, not raised
+                problems.append(f"store: {exc}")
+        for part in (self.worker, self.sink):
+            if part is not None and not part.health.ready:
+                problems.append(part.health.last_error or "not ready")
+        lags: list[ConsumerLag] = []
+        try:
+            groups = {
+                self.settings.kafka.consumer_group: [self.settings.topic("inference"), self.settings.topic("feedback")],
+                f"{self.settings.kafka.consumer_group}-sink": [
+                    self.settings.topic("scored"),
+                    self.settings.topic("dlq"),
+                ],
+            }
+            for (group_name, topic_name), lag in consumer_lag(self.settings, self.bootstrap_servers, groups).items():
+                lags.append(ConsumerLag(group=group_name, topic=topic_name, lag=lag))
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"broker: {exc}")
+        return ServiceStatus(
+            ready=not problems,
+            bootstrap_servers=self.bootstrap_servers,
+            clickhouse=self.store.dsn if self.store is not None else "",
+            table_counts=counts,
+            dead_letters=dead,
+            consumer_lag=lags,
+            problems=problems,
+        )
+
+
+@contextlib.contextmanager
+def broker_for(settings: Settings) -> Iterator[str]:
+    """The configured Kafka, or a local broker for the lifetime of the block."""
+    if settings.kafka.bootstrap_servers:
+        yield settings.kafka.bootstrap_servers
+        return
+    with LocalBroker(log_path=settings.data_dir / "logs" / "broker.log") as broker:
+        yield broker.bootstrap_servers
+
+
+def discover_bootstrap(settings: Settings) -> str:
+    """The broker address for client commands: configured, or the running ``driftloop up``'s."""
+    if settings.kafka.bootstrap_servers:
+        return settings.kafka.bootstrap_servers
+    info = read_runtime(settings)
+    if info is None:
+        raise ServiceNotRunning(
+            f"no broker configured (kafka.bootstrap_servers) and no `driftloop up` running with data dir "
+            f"{settings.data_dir}"
+        )
+    return info.bootstrap_servers
+
+
+def run_faust(app: faust.App, loglevel: str = "warning") -> None:
+    """Run the faust worker until SIGINT/SIGTERM; returns after a graceful shutdown."""
+    worker = faust.Worker(app, loglevel=loglevel, redirect_stdouts=False, override_logging=False)
+    with contextlib.suppress(SystemExit):
+        worker.execute_from_commandline()
+
+
+def start_api(running: Running) -> threading.Thread:
+    """Serve the API from a thread of this process, sharing its store."""
+    settings = running.settings
+    config = uvicorn.Config(
+        create_api(running.status), host=settings.api.host, port=settings.api.port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="driftloop-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1] if server.started else settings.api.port
+    running.api_url = f"http://{settings.api.host}:{port}"
+    return thread
+
+
+def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) -> None:
+    """``driftloop up``: everything in this process until interrupted."""
+    existing = read_runtime(settings)
+    if existing is not None and existing.pid != os.getpid():
+        raise ServiceNotRunning(f"driftloop is already running (pid {existing.pid}) with data dir {settings.data_dir}")
+    with broker_for(settings) as bootstrap, connect(settings) as store:
+        ensure_topics(settings, bootstrap)
+        app = create_faust_app(settings, bootstrap)
+        running = Running(settings=settings, bootstrap_servers=bootstrap, store=store)
+        running.worker = Worker(app, settings, scorer or UnscoredBatch())
+        running.sink = Sink(settings, bootstrap, store)
+        app.task(running.sink.run)
+        start_api(running)
+        write_runtime(
+            settings,
+            RuntimeInfo(
+                pid=os.getpid(),
+                bootstrap_servers=bootstrap,
+                api_url=running.api_url,
+                clickhouse_dsn=store.dsn,
+                broker_log=str(settings.data_dir / "logs" / "broker.log")
+                if not settings.kafka.bootstrap_servers
+                else None,
+            ),
+        )
+        if on_ready is not None:
+            on_ready(running)
+        try:
+            run_faust(app)
+        finally:
+            clear_runtime(settings)
+
+
+def run_worker(settings: Settings, scorer: BatchScorer | None = None) -> None:
+    """``driftloop worker``: worker agents only, against a running broker."""
+    bootstrap = discover_bootstrap(settings)
+    app = create_faust_app(settings, bootstrap)
+    Worker(app, settings, scorer or UnscoredBatch())
+    run_faust(app)

@@ -1,0 +1,565 @@
+"""The ClickHouse store: one object that owns the connection, the schema and every query driftloop runs.
+
+One ``Store`` is shared by all threads of the process that owns it (the sink writes, the API and the
+scheduler read). Calls on the embedded engine are serialised with a lock; against a server, the HTTP
+client runs without a session so its connection pool serves threads concurrently.
+
+Every read that returns events, feedback or scores deduplicates (``FINAL``): an event delivered twice
+is counted and returned once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import clickhouse_connect
+import numpy as np
+from pydantic import SecretStr
+
+from infra.store import dsn as dsn_lib
+from infra.store import rows as row_lib
+from infra.store.ddl import DdlContext, quote
+from infra.store.errors import StoreError, StoreLockedError, StoreOpenError
+from infra.store.migrate import (
+    AppliedMigration,
+    Migration,
+    applied_migrations,
+    apply_migrations,
+    load_migrations,
+    reconcile_retention,
+)
+from schemas import (
+    Alert,
+    AlertState,
+    DeadLetter,
+    DriftResult,
+    FeedbackEvent,
+    RetrainRun,
+    ScoredFeedback,
+    ScoredInference,
+    StreamKey,
+)
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+TABLES = ("inference", "feedback", "safety_scores", "drift_scores", "alerts", "retrain_runs", "dead_letters")
+"""Every table the store owns, as queries name them (on a cluster these are the Distributed tables)."""
+
+
+@dataclass(frozen=True)
+class InferenceWindow:
+    """Events of one stream in ``[start, end)`` with their embeddings, ordered by event time.
+
+    ``prompt_embeddings`` and ``response_embeddings`` are ``(n, dim)`` float32 arrays (``(0, 0)`` when empty).
+    """
+
+    stream: StreamKey
+    start: datetime
+    end: datetime
+    event_ids: list[str]
+    event_times: list[datetime]
+    prompts: list[str]
+    responses: list[str]
+    prompt_embeddings: np.ndarray = field(repr=False)
+    response_embeddings: np.ndarray = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+
+@dataclass(frozen=True)
+class JoinedFeedback:
+    """A feedback event with the inference it is about; ``stream`` is None while that inference is unknown."""
+
+    feedback: FeedbackEvent
+    received_at: datetime
+    stream: StreamKey | None
+    event_time: datetime | None
+    prompt: str | None
+    response: str | None
+
+    @property
+    def matched(self) -> bool:
+        return self.stream is not None
+
+
+class _Where:
+    """WHERE clauses from fixed fragments; every value travels as a bound parameter."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: dict[str, Any] = {}
+
+    def add(self, clause: str, **params: Any) -> _Where:
+        self.clauses.append(clause)
+        self.params.update(params)
+        return self
+
+    def stream(self, stream: StreamKey | None, prefix: str = "") -> _Where:
+        if stream is not None:
+            self.add(
+                f"{prefix}app = {{app:String}} AND {prefix}model = {{model:String}} "
+                f"AND {prefix}model_version = {{model_version:String}}",
+                app=stream.app,
+                model=stream.model,
+                model_version=stream.model_version,
+            )
+        return self
+
+    def time(self, column: str, start: datetime | None, end: datetime | None) -> _Where:
+        if start is not None:
+            self.add(f"{column} >= {{start:DateTime64(6, 'UTC')}}", start=row_lib.utc(start))
+        if end is not None:
+            self.add(f"{column} < {{end:DateTime64(6, 'UTC')}}", end=row_lib.utc(end))
+        return self
+
+    def sql(self) -> str:
+        return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+
+def _embeddings(values: Sequence[Sequence[float]]) -> np.ndarray:
+    if not values:
+        return np.zeros((0, 0), dtype=np.float32)
+    dims = {len(v) for v in values}
+    if len(dims) > 1:
+        raise StoreError(
+            f"embeddings of different sizes {sorted(dims)} in one window: pass embedding_model= to pick one model"
+        )
+    return np.asarray(values, dtype=np.float32)
+
+
+def _scrub(message: str, secret: str | None) -> str:
+    return message.replace(secret, "***") if secret else message
+
+
+class Store:
+    """driftloop's ClickHouse store. Open with ``Store.open(dsn, ...)`` or ``connect(settings)``."""
+
+    def __init__(self, client: Any, *, dsn: str, ddl: DdlContext, embedded: bool) -> None:
+        self._client = client
+        self._ddl = ddl
+        self.dsn = dsn
+        """The DSN without its password."""
+        self.embedded = embedded
+        self._lock: contextlib.AbstractContextManager[Any] = threading.RLock() if embedded else contextlib.nullcontext()
+        self._closed = False
+
+    # ---- opening and closing ----------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        dsn: str,
+        *,
+        database: str = "driftloop",
+        cluster: str | None = None,
+        username: str | None = None,
+        password: SecretStr | None = None,
+        secure: bool = False,
+        events_ttl_days: int = 90,
+        scores_ttl_days: int = 365,
+        migrate: bool = True,
+        migrations: list[Migration] | None = None,
+        connect_timeout_s: float = 10.0,
+    ) -> Store:
+        """Open the store, create ``database`` if missing, and apply pending migrations.
+
+        Raises
+        ------
+        StoreLockedError
+            The embedded data directory is open in another process.
+        StoreOpenError
+            Anything else that keeps the store from opening; the message names the DSN without its password.
+        MigrationError
+            A migration failed or an applied one has changed.
+        """
+        shown = dsn_lib.redact(dsn)
+        try:
+            parsed = dsn_lib.parse(dsn)
+            ddl = DdlContext(database, cluster, events_ttl_days, scores_ttl_days)
+        except ValueError as exc:
+            raise StoreOpenError(f"cannot open the ClickHouse store {shown}: {exc}") from exc
+        secret = password.get_secret_value() if password is not None else parsed.password
+        client = cls._client(parsed, shown, username, secret, secure, connect_timeout_s)
+        store = cls(client, dsn=shown, ddl=ddl, embedded=parsed.embedded)
+        try:
+            try:
+                client.command(f"CREATE DATABASE IF NOT EXISTS {quote(database)} {ddl.on_cluster}")
+                client.database = database
+            except Exception as exc:
+                raise StoreOpenError(
+                    f"cannot create database {database!r} in the ClickHouse store {shown}: {_scrub(str(exc), secret)}"
+                ) from exc
+            if migrate:
+                store.migrate(migrations)
+        except BaseException:
+            store.close()
+            raise
+        logger.info("opened ClickHouse store %s (database %s)", shown, database)
+        return store
+
+    @staticmethod
+    def _client(
+        parsed: dsn_lib.ParsedDsn,
+        shown: str,
+        username: str | None,
+        password: str | None,
+        secure: bool,
+        connect_timeout_s: float,
+    ) -> Any:
+        try:
+            if parsed.embedded:
+                assert parsed.embedded_path is not None
+                path = Path(parsed.embedded_path)
+                path.mkdir(parents=True, exist_ok=True)
+                return clickhouse_connect.get_client(dsn=f"chdb://{path.resolve()}", tz_mode="aware")
+            use_tls = secure or parsed.secure
+            return clickhouse_connect.get_client(
+                dsn=parsed.client_dsn(),
+                host=parsed.host,
+                port=parsed.port,
+                username=username or parsed.username,
+                password=password or "",
+                interface="https" if use_tls else "http",
+                secure=use_tls,
+                autogenerate_session_id=False,
+                connect_timeout=connect_timeout_s,
+                tz_mode="aware",
+            )
+        except Exception as exc:
+            message = _scrub(str(exc), password)
+            if "Error initializing EmbeddedServer" in message:
+                raise StoreLockedError(
+                    f"cannot open the embedded ClickHouse store {shown}: its data directory "
+                    f"{parsed.embedded_path} is already open in another process. Only one process may own a "
+                    "chdb data directory: stop that process, or let it serve this one "
+                    f"(engine said: {message})"
+                ) from exc
+            if "already initialized with path" in message:
+                raise StoreOpenError(
+                    f"cannot open the embedded ClickHouse store {shown}: this process already has another chdb "
+                    f"data directory open, and one process can host only one; close that store first "
+                    f"(engine said: {message})"
+                ) from exc
+            raise StoreOpenError(f"cannot open the ClickHouse store {shown}: {message}") from exc
+
+    def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._client.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.dsn!r}, database={self.database!r})"
+
+    @property
+    def database(self) -> str:
+        return self._ddl.database
+
+    @property
+    def ddl_context(self) -> DdlContext:
+        return self._ddl
+
+    # ---- schema -------------------------------------------------------------------------------
+
+    def migrate(self, migrations: list[Migration] | None = None) -> list[Migration]:
+        """Apply pending migrations and the configured retention; return the migrations applied."""
+        migrations = load_migrations() if migrations is None else migrations
+        with self._lock:
+            done = apply_migrations(self._client, self._ddl, migrations)
+            altered = reconcile_retention(self._client, self._ddl, migrations)
+        if altered:
+            logger.info("retention changed for tables %s", ", ".join(altered))
+        return done
+
+    def applied_migrations(self) -> list[AppliedMigration]:
+        with self._lock:
+            return applied_migrations(self._client, self._ddl)
+
+    def show_create_table(self, table: str) -> str:
+        """The engine's ``SHOW CREATE TABLE`` for one of ``TABLES`` (its storage table on a cluster)."""
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; the store has {', '.join(TABLES)}")
+        with self._lock:
+            return str(self._client.command(f"SHOW CREATE TABLE {self._ddl.storage_table(table)}"))
+
+    # ---- low level ----------------------------------------------------------------------------
+
+    def _insert(self, table: str, columns: row_lib.Columns) -> int:
+        names, data = columns
+        if not data or not data[0]:
+            return 0
+        with self._lock:
+            self._client.insert(table, data, column_names=names, column_oriented=True, database=self.database)
+        return len(data[0])
+
+    def _rows(self, sql: str, params: dict[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            result = self._client.query(sql, parameters=params or {}, **kwargs)
+        names = result.column_names
+        return [dict(zip(names, row, strict=True)) for row in result.result_rows]
+
+    def _scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        with self._lock:
+            return self._client.query(sql, parameters=params or {}).first_row[0]
+
+    def ping(self) -> bool:
+        """True when the engine answers a query."""
+        if self._closed:
+            return False
+        try:
+            with self._lock:
+                return bool(self._client.ping())
+        except Exception:
+            return False
+
+    # ---- writes -------------------------------------------------------------------------------
+
+    def insert_inferences(self, rows: Sequence[ScoredInference]) -> int:
+        """Store scored events and their safety scores; return how many events were written.
+
+        Safe to repeat: a row stored twice is deduplicated.
+        """
+        if not rows:
+            return 0
+        self._insert("safety_scores", row_lib.safety_columns(rows))
+        return self._insert("inference", row_lib.inference_columns(rows))
+
+    def insert_feedback(self, rows: Sequence[ScoredFeedback]) -> int:
+        return self._insert("feedback", row_lib.feedback_columns(rows))
+
+    def insert_dead_letters(self, rows: Sequence[DeadLetter]) -> int:
+        return self._insert("dead_letters", row_lib.dead_letter_columns(rows))
+
+    def insert_drift_results(self, results: Sequence[DriftResult]) -> int:
+        """Store drift verdicts; each needs ``stream``, ``window_start`` and ``window_end``.
+
+        A window evaluated again replaces the earlier verdict of the same detector and feature.
+        """
+        return self._insert("drift_scores", row_lib.drift_columns(results))
+
+    def insert_alerts(self, alerts: Sequence[Alert]) -> int:
+        return self._insert("alerts", row_lib.alert_columns(alerts))
+
+    def insert_retrain_runs(self, runs: Sequence[RetrainRun]) -> int:
+        return self._insert("retrain_runs", row_lib.retrain_columns(runs))
+
+    # ---- reads --------------------------------------------------------------------------------
+
+    def table_counts(self) -> dict[str, int]:
+        """Deduplicated row count of every table."""
+        return {table: int(self._scalar(f"SELECT count() FROM {table} FINAL")) for table in TABLES}
+
+    def count_inferences(
+        self,
+        app: str | None = None,
+        model: str | None = None,
+        model_version: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> int:
+        """Distinct events, optionally of one app/model/version and in ``[start, end)`` of event time."""
+        where = _Where().time("event_time", start, end)
+        for column, value in (("app", app), ("model", model), ("model_version", model_version)):
+            if value is not None:
+                where.add(f"{column} = {{{column}:String}}", **{column: value})
+        return int(self._scalar(f"SELECT count() FROM inference FINAL {where.sql()}", where.params))
+
+    def streams(self, since: datetime | None = None) -> list[StreamKey]:
+        """Every (app, model, model_version) with events, optionally only those with events since ``since``."""
+        where = _Where().time("event_time", since, None)
+        rows = self._rows(
+            f"SELECT DISTINCT app, model, model_version FROM inference {where.sql()} ORDER BY app, model, model_version",
+            where.params,
+        )
+        return [StreamKey(**row) for row in rows]
+
+    def inference_window(
+        self,
+        stream: StreamKey,
+        start: datetime,
+        end: datetime,
+        limit: int | None = None,
+        *,
+        embedding_model: str | None = None,
+    ) -> InferenceWindow:
+        """Embedded events of ``stream`` with ``start <= event_time < end``.
+
+        With ``limit``, a uniform sample of that many events is taken, the same on every call
+        (ordered by a hash of the event id), so a window re-evaluated reads the same events.
+        Events stored without embeddings are left out.
+        """
+        where = _Where().stream(stream).time("event_time", start, end).add("notEmpty(prompt_embedding)")
+        if embedding_model is not None:
+            where.add("embedding_model = {embedding_model:String}", embedding_model=embedding_model)
+        limit_sql = ""
+        if limit is not None:
+            if limit < 0:
+                raise ValueError("limit must be >= 0")
+            limit_sql = "ORDER BY cityHash64(event_id) LIMIT {limit:UInt64}"
+            where.params["limit"] = limit
+        rows = self._rows(
+            "SELECT event_id, event_time, prompt, response, prompt_embedding, response_embedding FROM ("
+            f"SELECT event_id, event_time, prompt, response, prompt_embedding, response_embedding "
+            f"FROM inference FINAL {where.sql()} {limit_sql}) ORDER BY event_time, event_id",
+            where.params,
+        )
+        return InferenceWindow(
+            stream=stream,
+            start=row_lib.utc(start),
+            end=row_lib.utc(end),
+            event_ids=[r["event_id"] for r in rows],
+            event_times=[r["event_time"] for r in rows],
+            prompts=[r["prompt"] for r in rows],
+            responses=[r["response"] for r in rows],
+            prompt_embeddings=_embeddings([r["prompt_embedding"] for r in rows]),
+            response_embeddings=_embeddings([r["response_embedding"] for r in rows if r["response_embedding"]]),
+        )
+
+    def feedback_joined(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        stream: StreamKey | None = None,
+        limit: int = 100_000,
+    ) -> list[JoinedFeedback]:
+        """Feedback in ``[start, end)`` of feedback time, each with its inference when that is stored.
+
+        Feedback whose inference has not arrived (or never will) is returned with ``stream=None``;
+        with ``stream`` given, only feedback matched to that stream is returned.
+        """
+        where = _Where().time("feedback_time", start, end)
+        matched = _Where().stream(stream, prefix="i.")
+        rows = self._rows(
+            "SELECT f.feedback_id AS feedback_id, f.event_id AS event_id, f.feedback_time AS feedback_time, "
+            "f.kind AS kind, f.value AS value, f.labels AS labels, f.text AS text, f.user_id AS user_id, "
+            "f.schema_version AS schema_version, f.received_at AS received_at, i.app AS app, i.model AS model, "
+            "i.model_version AS model_version, i.event_time AS event_time, i.prompt AS prompt, i.response AS response "
+            f"FROM (SELECT * FROM feedback FINAL {where.sql()}) AS f "
+            "GLOBAL LEFT JOIN (SELECT event_id, app, model, model_version, event_time, prompt, response "
+            "FROM inference FINAL WHERE event_id GLOBAL IN "
+            f"(SELECT event_id FROM feedback {where.sql()})) AS i ON f.event_id = i.event_id "
+            f"{matched.sql()} ORDER BY f.feedback_time, f.feedback_id LIMIT {{limit:UInt64}}",
+            {**where.params, **matched.params, "limit": limit},
+            settings={"join_use_nulls": 1},
+        )
+        return [
+            JoinedFeedback(
+                feedback=FeedbackEvent(
+                    feedback_id=r["feedback_id"],
+                    event_id=r["event_id"],
+                    feedback_time=r["feedback_time"],
+                    kind=r["kind"],
+                    value=r["value"],
+                    labels=r["labels"],
+                    text=r["text"],
+                    user_id=r["user_id"],
+                    schema_version=r["schema_version"],
+                ),
+                received_at=r["received_at"],
+                stream=None
+                if r["app"] is None
+                else StreamKey(app=r["app"], model=r["model"], model_version=r["model_version"]),
+                event_time=r["event_time"],
+                prompt=r["prompt"],
+                response=r["response"],
+            )
+            for r in rows
+        ]
+
+    def dead_letter_count(self) -> int:
+        return int(self._scalar("SELECT count() FROM dead_letters FINAL"))
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The most recent dead letters, newest first, with their original bytes."""
+        rows = self._rows(
+            "SELECT source_topic, source_partition, source_offset, error_kind, reason, original, received_at "
+            "FROM dead_letters FINAL ORDER BY received_at DESC, source_offset DESC LIMIT {limit:UInt64}",
+            {"limit": limit},
+            column_formats={"original": "bytes"},
+        )
+        return [DeadLetter(**r) for r in rows]
+
+    def drift_results(
+        self,
+        stream: StreamKey | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        detector: str | None = None,
+        limit: int = 1000,
+    ) -> list[DriftResult]:
+        """Stored verdicts whose window starts in ``[start, end)``: the latest ``limit``, oldest first."""
+        where = _Where().stream(stream).time("window_start", start, end)
+        if detector is not None:
+            where.add("detector = {detector:String}", detector=detector)
+        rows = self._rows(
+            f"SELECT * FROM drift_scores FINAL {where.sql()} "
+            "ORDER BY window_start DESC, detector, feature LIMIT {limit:UInt64}",
+            {**where.params, "limit": limit},
+        )
+        return [row_lib.drift_from_row(r) for r in reversed(rows)]
+
+    def alerts(
+        self,
+        stream: StreamKey | None = None,
+        *,
+        state: AlertState | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Alert]:
+        """Alert transitions, newest first."""
+        where = _Where().stream(stream).time("created_at", since, None)
+        if state is not None:
+            where.add("state = {state:String}", state=state.value)
+        rows = self._rows(
+            f"SELECT * FROM alerts FINAL {where.sql()} ORDER BY created_at DESC, alert_id LIMIT {{limit:UInt64}}",
+            {**where.params, "limit": limit},
+        )
+        return [row_lib.alert_from_row(r) for r in rows]
+
+    def retrain_runs(self, run_id: str | None = None, *, limit: int = 100) -> list[RetrainRun]:
+        """Retrain run transitions, newest first."""
+        where = _Where()
+        if run_id is not None:
+            where.add("run_id = {run_id:String}", run_id=run_id)
+        rows = self._rows(
+            f"SELECT * FROM retrain_runs FINAL {where.sql()} ORDER BY updated_at DESC LIMIT {{limit:UInt64}}",
+            {**where.params, "limit": limit},
+        )
+        return [row_lib.retrain_from_row(r) for r in rows]
+
+
+def connect(settings: Settings, *, migrate: bool = True) -> Store:
+    """Open the store ``settings`` describe (``settings.clickhouse``, DSN from ``settings.clickhouse_dsn()``)."""
+    ch = settings.clickhouse
+    return Store.open(
+        settings.clickhouse_dsn(),
+        database=ch.database,
+        cluster=ch.cluster,
+        username=ch.username,
+        password=ch.password,
+        secure=ch.secure,
+        events_ttl_days=ch.events_ttl_days,
+        scores_ttl_days=ch.scores_ttl_days,
+        migrate=migrate,
+    )
