@@ -36,6 +36,7 @@ from detectors.safety import (  # noqa: E402
     count_pii,
     default_probe,
 )
+from detectors.safety.pii import luhn_valid  # noqa: E402
 from schemas.safety import SafetyTarget  # noqa: E402
 
 
@@ -194,8 +195,6 @@ def pii_samples(n: int, seed: int) -> tuple[list[tuple[str, PiiKind]], list[str]
     def luhn_complete(prefix: str, length: int) -> str:
         body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
         for d in "0123456789":
-            from detectors.safety.pii import luhn_valid
-
             if luhn_valid(body + d):
                 return body + d
         raise AssertionError
@@ -212,17 +211,26 @@ def pii_samples(n: int, seed: int) -> tuple[list[tuple[str, PiiKind]], list[str]
         return "".join(rng.choice(alphabet) for _ in range(k))
 
     makers = {
-        PiiKind.EMAIL: lambda: f"{alnum(6).lower()}.{alnum(4).lower()}@{rng.choice(['mail', 'corp', 'uni'])}.{rng.choice(['com', 'org', 'de', 'io'])}",
-        PiiKind.PHONE: lambda: rng.choice([f"+44 20 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
-                                           f"({rng.randint(200, 999)}) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
-                                           f"+49 30 {rng.randint(100000, 999999)}"]),
-        PiiKind.CARD: lambda: " ".join(luhn_complete(rng.choice(["4", "51", "37", "6011"]), 16)[i:i + 4] for i in range(0, 16, 4)),
-        PiiKind.IBAN: lambda: iban(*rng.choice([("DE", 22), ("GB", 22), ("FR", 27), ("NL", 18)])) if True else "",
+        PiiKind.EMAIL: lambda: (
+            f"{alnum(6).lower()}.{alnum(4).lower()}@{rng.choice(['mail', 'corp', 'uni'])}."
+            f"{rng.choice(['com', 'org', 'de', 'io'])}"
+        ),
+        PiiKind.PHONE: lambda: rng.choice(
+            [
+                f"+44 20 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                f"({rng.randint(200, 999)}) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+                f"+49 30 {rng.randint(100000, 999999)}",
+            ]
+        ),
+        PiiKind.CARD: lambda: " ".join(
+            luhn_complete(rng.choice(["4", "51", "37", "6011"]), 16)[i : i + 4] for i in range(0, 16, 4)
+        ),
+        PiiKind.IBAN: lambda: iban(*rng.choice([("DE", 22), ("GB", 22), ("FR", 27), ("NL", 18)])),
         PiiKind.US_SSN: ssn,
         PiiKind.AWS_ACCESS_KEY: lambda: "AKIA" + alnum(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
         PiiKind.GITHUB_TOKEN: lambda: "ghp_" + alnum(36),
         PiiKind.API_KEY: lambda: "sk-" + alnum(12) + "7" + alnum(20),
-    }  # fmt: skip
+    }
     frames = ["Sure, the value is {v}.", "Contact details: {v}", "Here you go: {v} (keep it safe)", "{v}"]
     positives = []
     for i in range(n):
@@ -234,7 +242,7 @@ def pii_samples(n: int, seed: int) -> tuple[list[tuple[str, PiiKind]], list[str]
         lambda: f"Server at 10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(0, 255)} is up.",
         lambda: f"Version {rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 99)} fixes the bug.",
         lambda: f"Ticket 9{rng.randint(10, 99)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)} is closed.",
-        lambda: f"Use the sk-learn style API: sk-{'-'.join(rng.choice(['model', 'fit', 'data', 'pipeline']) for _ in range(5))}",
+        lambda: "Use the style sk-" + "-".join(rng.choice(["model", "fit", "data", "pipe"]) for _ in range(6)),
         lambda: f"Call extension {rng.randint(100, 9999)} or room {rng.randint(1, 500)}.",
         lambda: f"Reference DE{rng.randint(10, 99)}{rng.randint(10**17, 10**18 - 1)} is not valid.",
         lambda: "The price rose 12.5% to 1,234,567 units in Q3 2023.",

@@ -31,6 +31,9 @@ class WorkerStats:
         self.dead_letters = 0
         self.alerts = 0
 
+    def __str__(self) -> str:
+        return f"{self.valid:,} events validated, {self.dead_letters:,} dead letters, {self.alerts:,} alerts"
+
 
 class Worker:
     """The validating and scoring side of the pipeline, attached to a faust app."""
@@ -50,6 +53,12 @@ class Worker:
         self.dlq_topic = app.topic(settings.topic("dlq"))
         self.alerts_topic = app.topic(settings.topic("alerts"))
         batch, within = settings.ingest.batch_size, settings.ingest.batch_timeout_s
+        self.assigned: set[str] = set()
+
+        @app.on_partitions_assigned.connect
+        async def on_assigned(app: faust.App, assigned: set, **kwargs: object) -> None:
+            self.assigned = {f"{tp.topic}[{tp.partition}]" for tp in assigned}
+            log.warning("worker assigned %d partitions: %s", len(assigned), ", ".join(sorted(self.assigned)))
 
         @app.agent(app.topic(settings.topic("inference")), name="driftloop.inference-agent")
         async def inference_agent(stream: faust.StreamT) -> None:

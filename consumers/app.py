@@ -28,7 +28,11 @@ def create_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         topic_allow_declare=False,
         web_enabled=False,
         consumer_auto_offset_reset="earliest",
+        # The local broker holds a group join open for about the rebalance timeout: keep it short.
         broker_max_poll_interval=kafka.max_poll_interval_s,
+        broker_rebalance_timeout=kafka.max_poll_interval_s,
+        broker_session_timeout=kafka.max_poll_interval_s,
+        broker_heartbeat_interval=min(3.0, kafka.max_poll_interval_s / 3),
         broker_commit_interval=1.0,
         producer_acks=-1,
         producer_linger=0.005,

@@ -15,9 +15,10 @@ def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     >>> squared_distances(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 1.0]])).tolist()
     [[25.0, 1.0]]
     """
-    aa = np.einsum("ij,ij->i", a, a)[:, None]
-    bb = np.einsum("ij,ij->i", b, b)[None, :]
-    d2 = aa + bb - 2.0 * (a @ b.T)
+    d2 = a @ b.T
+    d2 *= -2.0
+    d2 += np.einsum("ij,ij->i", a, a)[:, None]
+    d2 += np.einsum("ij,ij->i", b, b)[None, :]
     np.maximum(d2, 0.0, out=d2)
     return d2
 
@@ -31,8 +32,19 @@ def median_heuristic(sq_dists: np.ndarray) -> float:
     >>> median_heuristic(d2)
     2.0
     """
-    iu = np.triu_indices(sq_dists.shape[0], k=1)
-    med = float(np.sqrt(np.median(sq_dists[iu])))
+    # The full matrix holds n zeros (the diagonal) and every off-diagonal value twice, so the median of the
+    # m = n(n-1)/2 distinct pairs sits at a known position of the sorted full matrix: no triangle copy.
+    n = sq_dists.shape[0]
+    m = n * (n - 1) // 2
+    if m == 0:
+        return 1.0
+    flat = np.sort(sq_dists, axis=None) if n < 64 else sq_dists.ravel()
+    if m % 2:
+        mid = float(np.partition(flat, n + m - 1)[n + m - 1])
+    else:
+        lo, hi = np.partition(flat, [n + m - 2, n + m])[[n + m - 2, n + m]]
+        mid = (float(lo) + float(hi)) / 2
+    med = float(np.sqrt(mid))
     return med if med > 0 else 1.0
 
 

@@ -162,11 +162,13 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
             run_faust(app)
         finally:
             clear_runtime(settings)
+        log.warning("worker stopped: %s", running.worker.stats)
 
 
 def run_worker(settings: Settings, scorer: BatchScorer | None = None) -> None:
     """``driftloop worker``: worker agents only, against a running broker."""
     bootstrap = discover_bootstrap(settings)
     app = create_faust_app(settings, bootstrap)
-    Worker(app, settings, scorer or UnscoredBatch())
+    worker = Worker(app, settings, scorer or UnscoredBatch())
     run_faust(app)
+    log.warning("worker stopped: %s", worker.stats)

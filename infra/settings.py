@@ -51,9 +51,9 @@ class KafkaSettings(BaseModel):
         description="Short by default: group joins take about this long on the local broker.",
     )
     local_broker_max_events: int = Field(
-        default=2_000_000,
+        default=200_000,
         ge=1000,
-        description="The local in-memory broker is recycled past this many events.",
+        description="Demo traffic on the local in-memory broker stops after this many events (it keeps them all).",
     )
 
 

@@ -8,6 +8,7 @@ Dead letters go to ``driftloop.dlq`` with the original bytes and why they were r
 from __future__ import annotations
 
 import base64
+from array import array
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -18,8 +19,30 @@ from schemas.events import FeedbackEvent, InferenceEvent
 from schemas.safety import SafetyScore
 
 
+def _pack_vector(values: list[float]) -> str:
+    return base64.b64encode(array("f", values).tobytes()).decode("ascii")
+
+
+def _unpack_vector(value: object) -> object:
+    if isinstance(value, str):
+        packed = array("f")
+        packed.frombytes(base64.b64decode(value))
+        return packed.tolist()
+    return value
+
+
 class ScoredInference(BaseModel):
-    """An inference event with what the worker computed for it."""
+    """An inference event with what the worker computed for it.
+
+    Embeddings travel as base64 of little-endian float32 (a quarter of their JSON size).
+
+    >>> from datetime import UTC, datetime
+    >>> from schemas import InferenceEvent
+    >>> event = InferenceEvent(event_id="e", event_time=datetime.now(UTC), app="a", model="m", prompt="p", response="r")
+    >>> row = ScoredInference(event=event, received_at=datetime.now(UTC), prompt_embedding=[0.5, -1.0])
+    >>> ScoredInference.model_validate_json(row.model_dump_json()).prompt_embedding
+    [0.5, -1.0]
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -30,6 +53,14 @@ class ScoredInference(BaseModel):
     response_embedding: list[float] = Field(default_factory=list)
     embedding_model: str = ""
     safety: list[SafetyScore] = Field(default_factory=list)
+
+    _unpack = field_validator("prompt_embedding", "response_embedding", mode="before")(
+        classmethod(lambda cls, value: _unpack_vector(value))
+    )
+
+    @field_serializer("prompt_embedding", "response_embedding", when_used="json")
+    def _pack(self, value: list[float]) -> str:
+        return _pack_vector(value)
 
 
 class ScoredFeedback(BaseModel):

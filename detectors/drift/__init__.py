@@ -1,6 +1,32 @@
-"""Drift detectors: reference vs current window, one calibrated test per module."""
+"""Drift detectors: a reference sample against a current window, one method per module.
+
+Embedding detectors share one contract (:class:`DriftDetector`: ``fit(reference) -> Self``,
+``test(current) -> DriftResult``); :class:`ScalarDriftDetector` tests per-event descriptor columns;
+:func:`correct` applies a multiple-testing correction across a window's results.
+"""
 
 from detectors.drift.base import DetectorNotFittedError, DriftDetector, Outcome
+from detectors.drift.classifier import ClassifierDetector
+from detectors.drift.correction import Correction, adjust_p_values, correct
+from detectors.drift.evidently_embeddings import EvidentlyEmbeddingDetector
+from detectors.drift.mean_distance import MeanDistanceDetector
 from detectors.drift.mmd import MMDDetector
+from detectors.drift.neighbours import NearestNeighbourDetector
+from detectors.drift.scalar import ScalarDriftDetector
+from detectors.drift.topic import TopicDriftDetector
 
-__all__ = ["DetectorNotFittedError", "DriftDetector", "MMDDetector", "Outcome"]
+__all__ = [
+    "ClassifierDetector",
+    "Correction",
+    "DetectorNotFittedError",
+    "DriftDetector",
+    "EvidentlyEmbeddingDetector",
+    "MMDDetector",
+    "MeanDistanceDetector",
+    "NearestNeighbourDetector",
+    "Outcome",
+    "ScalarDriftDetector",
+    "TopicDriftDetector",
+    "adjust_p_values",
+    "correct",
+]

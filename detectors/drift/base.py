@@ -182,9 +182,7 @@ class DriftDetector(ABC):
     def _rng(self, stream: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, stream])
 
-    def _result(
-        self, outcome: Outcome, decision: DriftDecision, n_current: int, *, explanation: str
-    ) -> DriftResult:
+    def _result(self, outcome: Outcome, decision: DriftDecision, n_current: int, *, explanation: str) -> DriftResult:
         return DriftResult(
             detector=self.name,
             detector_version=self.version,

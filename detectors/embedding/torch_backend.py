@@ -48,9 +48,7 @@ class SentenceTransformerEmbedder:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = batch_size
-        self._model = SentenceTransformer(
-            str(model_path or default_model_path()), device="cpu", local_files_only=True
-        )
+        self._model = SentenceTransformer(str(model_path or default_model_path()), device="cpu", local_files_only=True)
         self._model.max_seq_length = check_max_seq_length(max_seq_length)
         if dtype == "bf16":
             self._model = self._model.to(torch.bfloat16)

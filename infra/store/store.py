@@ -60,7 +60,8 @@ TABLES = ("inference", "feedback", "safety_scores", "drift_scores", "alerts", "r
 class InferenceWindow:
     """Events of one stream in ``[start, end)`` with their embeddings, ordered by event time.
 
-    ``prompt_embeddings`` and ``response_embeddings`` are ``(n, dim)`` float32 arrays (``(0, 0)`` when empty).
+    ``prompt_embeddings`` and ``response_embeddings`` are ``(n, dim)`` float32 arrays aligned with ``event_ids``
+    (``(0, 0)`` when there is none; an event stored without a response embedding has a row of NaN).
     """
 
     stream: StreamKey
@@ -128,18 +129,29 @@ class _Where:
 
 
 def _embeddings(values: Sequence[Sequence[float]]) -> np.ndarray:
-    if not values:
+    """Stack vectors into ``(n, dim)`` float32; a missing (empty) vector becomes a row of NaN."""
+    dims = {len(v) for v in values if len(v)}
+    if not dims:
         return np.zeros((0, 0), dtype=np.float32)
-    dims = {len(v) for v in values}
     if len(dims) > 1:
         raise StoreError(
             f"embeddings of different sizes {sorted(dims)} in one window: pass embedding_model= to pick one model"
         )
-    return np.asarray(values, dtype=np.float32)
+    (dim,) = dims
+    if all(len(v) for v in values):
+        return np.asarray(values, dtype=np.float32)
+    out = np.full((len(values), dim), np.nan, dtype=np.float32)
+    for i, vector in enumerate(values):
+        if len(vector):
+            out[i] = vector
+    return out
 
 
-def _scrub(message: str, secret: str | None) -> str:
-    return message.replace(secret, "***") if secret else message
+def _scrub(message: str, *secrets: str | None) -> str:
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    return message
 
 
 class Store:
@@ -197,8 +209,9 @@ class Store:
                 client.command(f"CREATE DATABASE IF NOT EXISTS {quote(database)} {ddl.on_cluster}")
                 client.database = database
             except Exception as exc:
+                reason = _scrub(str(exc), secret, parsed.password)
                 raise StoreOpenError(
-                    f"cannot create database {database!r} in the ClickHouse store {shown}: {_scrub(str(exc), secret)}"
+                    f"cannot create database {database!r} in the ClickHouse store {shown}: {reason}"
                 ) from exc
             if migrate:
                 store.migrate(migrations)
@@ -237,7 +250,7 @@ class Store:
                 tz_mode="aware",
             )
         except Exception as exc:
-            message = _scrub(str(exc), password)
+            message = _scrub(str(exc), password, parsed.password)
             if "Error initializing EmbeddedServer" in message:
                 raise StoreLockedError(
                     f"cannot open the embedded ClickHouse store {shown}: its data directory "
@@ -387,7 +400,8 @@ class Store:
         """Every (app, model, model_version) with events, optionally only those with events since ``since``."""
         where = _Where().time("event_time", since, None)
         rows = self._rows(
-            f"SELECT DISTINCT app, model, model_version FROM inference {where.sql()} ORDER BY app, model, model_version",
+            f"SELECT DISTINCT app, model, model_version FROM inference {where.sql()} "
+            "ORDER BY app, model, model_version",
             where.params,
         )
         return [StreamKey(**row) for row in rows]
@@ -431,7 +445,7 @@ class Store:
             prompts=[r["prompt"] for r in rows],
             responses=[r["response"] for r in rows],
             prompt_embeddings=_embeddings([r["prompt_embedding"] for r in rows]),
-            response_embeddings=_embeddings([r["response_embedding"] for r in rows if r["response_embedding"]]),
+            response_embeddings=_embeddings([r["response_embedding"] for r in rows]),
         )
 
     def feedback_joined(

@@ -242,6 +242,17 @@ def test_window_filters_stream_and_time_and_samples_the_same_events(store: Store
     assert len(store.inference_window(STREAM, T0 - timedelta(days=1), T0)) == 0
 
 
+def test_window_embeddings_stay_aligned_with_events(store: Store) -> None:
+    no_response = scored(1).model_copy(update={"response_embedding": []})
+    unembedded = scored(2).model_copy(update={"prompt_embedding": [], "response_embedding": []})
+    store.insert_inferences([scored(0), no_response, unembedded])
+    window = store.inference_window(STREAM, T0, T0 + timedelta(minutes=1))
+    assert window.event_ids == ["support-bot-0", "support-bot-1"]
+    assert window.prompt_embeddings.shape == window.response_embeddings.shape == (2, DIM)
+    assert not np.isnan(window.response_embeddings[0]).any() and np.isnan(window.response_embeddings[1]).all()
+    assert store.count_inferences() == 3
+
+
 def test_feedback_before_after_and_for_unknown_events_is_stored_and_joined(store: Store) -> None:
     store.insert_feedback([feedback("early", "support-bot-1", minute=0)])
     store.insert_inferences([scored(1), scored(2)])

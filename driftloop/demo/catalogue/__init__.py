@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from driftloop.demo.catalogue.bank import BANK
 from driftloop.demo.catalogue.coding import CODING
-from driftloop.demo.catalogue.travel import TRAVEL
-
 from driftloop.demo.catalogue.common import MODELS
 from driftloop.demo.catalogue.spec import AppSpec, Deployment, ModelSpec, Topic
+from driftloop.demo.catalogue.travel import TRAVEL
 
 APPS: tuple[AppSpec, ...] = (BANK, TRAVEL, CODING)
 

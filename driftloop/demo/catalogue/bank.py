@@ -16,6 +16,7 @@ _TOPICS = (
             "How long does a new {card} take to arrive after I report it lost?",
             "someone took my wallet {when} with my {card} inside, help",
             "I found my {card} again after reporting it lost, can I still use it?",
+            "My {card} went missing {when} near {venue}, can you block it and send a new one to {place}?",
         ),
         responses=(
             "I'm sorry to hear that. You can freeze your {card} straight away in {app_area} under Cards > "
@@ -47,6 +48,7 @@ _TOPICS = (
             "Why can't I pay online with my {card}?",
             "Transaction declined: what does error code {code} mean?",
             "card declined {where} again, what is going on",
+            "My {card} was declined {where} for {amount} with error {code}.",
         ),
         responses=(
             "Declines are most often caused by the daily spending limit, a security check or an expired card. "
@@ -76,6 +78,7 @@ _TOPICS = (
             "My transfer to {country} hasn't arrived after {days}.",
             "Is there a fee for sending {amount} abroad?",
             "can i pay someone in {country} from my {account}",
+            "I sent {amount} to {country} from my {account} {days} ago and it still hasn't arrived.",
         ),
         responses=(
             "You can send money to {country} from {app_area} under Payments > International. Transfers "
@@ -112,6 +115,7 @@ _TOPICS = (
             "How do I raise my cash machine withdrawal limit?",
             "Is there a limit on payments to new payees?",
             "I need to pay {payee} {amount}, but the app says I've hit my limit.",
+            "Can I pay {payee} {amount} from my {account} in {app_area} today?",
         ),
         responses=(
             "The standard daily limit for online payments from a {account} is shown in {app_area} under "
@@ -307,7 +311,13 @@ _TOPICS = (
         ),
         slots={
             "month": ("January", "March", "last month", "the last six months", "the tax year", "October"),
-            "reason": ("a visa application", "my mortgage", "renting a flat", "my accountant", "a student loan"),
+            "reason": (
+                "a visa application",
+                "a mortgage application",
+                "renting a flat",
+                "an accountant",
+                "a student loan",
+            ),
         },
         weight=0.9,
         thumbs_down=0.07,
@@ -432,9 +442,9 @@ BANK = AppSpec(
             "student account",
             "checking account",
         ),
-        "app_area": ("the mobile app", "online banking", "the app", "the website"),
+        "app_area": ("the mobile app", "online banking", "the app", "the banking app"),
         "amount": ("£50", "$200", "€1,500", "300 dollars", "£2,000", "$75", "5,000 euros", "£120", "$12,000"),
-        "days": ("two days", "a week", "three days", "five working days", "since Monday"),
+        "days": ("two days", "a week", "three days", "five working days", "ten days"),
     },
     refusals=(
         "I'm sorry, I can't help with that here. Please call us on the number on the back of your card.",

@@ -14,6 +14,8 @@ _TOPICS = (
             "{error} when running my tests, any idea why?",
             "My {lang} code works locally but raises {error} on the server.",
             "what causes {error}",
+            "Getting {error} {context} when I {action}.",
+            "{lang}: {error} after upgrading a library {context}.",
         ),
         responses=(
             "{error} usually means the value isn't what the code expects at that point. Print or log the "
@@ -43,6 +45,16 @@ _TOPICS = (
                 "open a CSV",
             ),
             "line": ("12", "47", "88", "130", "203"),
+            "context": (
+                "in a Flask app",
+                "in a Jupyter notebook",
+                "in a Django view",
+                "in a cron job",
+                "in a Lambda function",
+                "in my CLI tool",
+                "in a data pipeline",
+                "inside a Docker container",
+            ),
         },
         weight=1.5,
         thumbs_down=0.16,
@@ -56,6 +68,8 @@ _TOPICS = (
             "What's the difference between WHERE and HAVING?",
             "How do I remove duplicate rows from {table} in {db}?",
             "sql to count {entity} per month",
+            "In {db}, how do I get the top {n} {entity} by {metric} for each month?",
+            "How do I join {table} with {table2} in {db} without duplicating rows?",
         ),
         responses=(
             "Order by {metric} and limit the result: SELECT ... FROM {table} ORDER BY {metric} DESC LIMIT {n}. "
@@ -85,6 +99,8 @@ _TOPICS = (
             "How do I delete a branch locally and on the remote?",
             "git says 'detached HEAD', what did I do?",
             "how to squash {n} commits",
+            "I pushed {file} to {branch} by accident, how do I remove it from history?",
+            "How do I cherry-pick the last {n} commits from {branch} onto my feature branch?",
         ),
         responses=(
             "If you haven't pushed, 'git reset --soft HEAD~{n}' keeps your changes staged. If you have pushed, "
@@ -110,6 +126,7 @@ _TOPICS = (
             "How do I extract {pattern} from a log line?",
             "Regex for {pattern} but not when it's inside quotes?",
             "is regex the right tool to parse {format}?",
+            "Write a {lang} regex that matches {pattern} and captures {part}.",
         ),
         responses=(
             "Here's a starting point for {pattern}; anchor it with ^ and $ if the whole string must match, and "
@@ -128,6 +145,7 @@ _TOPICS = (
                 "a URL",
             ),
             "format": ("HTML", "JSON", "CSV with quoted fields", "nested brackets"),
+            "part": ("the year", "the first group", "everything after the dot", "the domain", "the numbers"),
         },
         weight=0.8,
         thumbs_down=0.2,
@@ -141,10 +159,11 @@ _TOPICS = (
             "My {framework} component shows stale data after an await.",
             "How do I add a timeout to fetch?",
             "unhandled promise rejection in {framework}",
+            "How do I cancel a pending fetch in {framework} when {js_event}?",
+            "Why does my {framework} app send {n} requests instead of one?",
         ),
         responses=(
-            "An async function always returns a Promise; use 'await' on the call, or '.then()', to get the "
-            "value.",
+            "An async function always returns a Promise; use 'await' on the call, or '.then()', to get the value.",
             "Start all {n} requests first and then await Promise.all on the array; it rejects as soon as one "
             "fails, while Promise.allSettled waits for all of them.",
             "In {framework}, stale data after an await usually comes from a closure over old state. Read the "
@@ -153,6 +172,12 @@ _TOPICS = (
         slots={
             "n": ("3", "10", "50", "several"),
             "framework": ("React", "Vue", "Svelte", "Angular", "Node.js"),
+            "js_event": (
+                "the user navigates away",
+                "a new search starts",
+                "the component unmounts",
+                "a timeout passes",
+            ),
         },
         thumbs_down=0.15,
     ),
@@ -164,6 +189,8 @@ _TOPICS = (
             "How do I pass environment variables to docker compose?",
             "docker build fails with '{docker_error}'",
             "How do I persist {service} data between container restarts?",
+            "How do I run {service} and my {lang} app together with docker compose?",
+            "docker build for my {lang} app fails with '{docker_error}'",
         ),
         responses=(
             "Use a multi-stage build and a slim base image for the {lang} app; copy only what runs in "
@@ -193,6 +220,7 @@ _TOPICS = (
             "My tests pass alone but fail when run together.",
             "How do I measure test coverage in {lang}?",
             "Should I mock {dependency} in my tests?",
+            "How do I test a {lang} function that {does} and calls {dependency}?",
         ),
         responses=(
             "Inject {dependency} as a parameter so a test can pass a simple stand-in; that keeps the test fast "
@@ -217,6 +245,7 @@ _TOPICS = (
             "Should I use multiprocessing or threads for {workload}?",
             "My web page takes {seconds} to load, where do I start?",
             "How can I reduce memory use when reading a {size} file?",
+            "My {lang} service does {workload} and gets slow after {uptime}.",
         ),
         responses=(
             "Profile first: in {lang} a sampling profiler shows where the time goes. Loops over {rows} rows are "
@@ -228,6 +257,7 @@ _TOPICS = (
             "rows": ("a million", "10,000", "50 million", "200k"),
             "workload": ("web scraping", "image resizing", "number crunching", "calling an API"),
             "seconds": ("8 seconds", "15 seconds", "4 seconds"),
+            "uptime": ("a few hours", "a day", "an hour", "a week"),
             "size": ("5 GB", "800 MB", "20 GB"),
         },
         thumbs_down=0.17,
@@ -240,6 +270,7 @@ _TOPICS = (
             "How do I paginate results in a {style} API?",
             "Is it better to use {style} or REST for {client}?",
             "How do I design idempotent POST requests?",
+            "What status code should a {style} API return when {situation}, for {client}?",
         ),
         responses=(
             "When {situation}, return the most specific status code: 404 for a missing resource, 409 for a "
@@ -269,10 +300,10 @@ _TOPICS = (
             "How do I make a {component} responsive?",
             "Why is my {component} overflowing its container?",
             "grid or flexbox for a {component}?",
+            "How do I keep a {component} centred {axis} on {device}?",
         ),
         responses=(
-            "To centre {axis}, make the parent a flex container and use justify-content and align-items set to "
-            "center.",
+            "To centre {axis}, make the parent a flex container and use justify-content and align-items set to center.",
             "For a responsive {component}, use relative units and a media query for narrow screens; on {device}, "
             "check that flex-wrap is set to wrap.",
             "Overflow usually comes from a fixed width or long unbroken text in the {component}; try "
@@ -293,6 +324,7 @@ _TOPICS = (
             "Why does my type checker complain about {issue}?",
             "What's the difference between an interface and a type alias in TypeScript?",
             "How do I add types to an existing {lang} codebase gradually?",
+            "How do I type {kind} in {lang}?",
         ),
         responses=(
             "For a function returning {kind}, declare the return type explicitly; the type checker then flags "
@@ -362,8 +394,7 @@ _NEW_TOPICS = (
             "How do I explain a gap of {gap} on my CV?",
         ),
         responses=(
-            "For a {job} role, lead with the achievements most relevant to the job ad and keep the CV to two "
-            "pages.",
+            "For a {job} role, lead with the achievements most relevant to the job ad and keep the CV to two pages.",
             "Explain a gap of {gap} briefly and positively: what you did, and what you learned.",
         ),
         slots={

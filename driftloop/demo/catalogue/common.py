@@ -38,7 +38,7 @@ OPENERS: tuple[str, ...] = (
     "Quick question.",
     "Sorry to bother you.",
     "Hello again.",
-    "Hi team,",
+    "Hi team.",
     "Question for you:",
 )
 """Optional first words of a prompt ('' for none); repeated entries are more likely."""

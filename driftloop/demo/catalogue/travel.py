@@ -315,7 +315,7 @@ _NEW_TOPICS = (
             "The screen on my {phone} keeps freezing.",
         ),
         responses=(
-            "Battery drain on a {phone} is often caused by background apps and screen brightness. Check the "
+            "Battery drain on your {phone} is often caused by background apps and screen brightness. Check the "
             "battery settings to see which apps use the most.",
             "To back up your {phone}, turn on cloud photo backup in settings or copy the photos to a computer "
             "with a cable.",
