@@ -102,6 +102,8 @@ class DriftSettings(BaseModel):
 
 class SafetySettings(BaseModel):
     jailbreak_threshold: float = Field(default=0.5, ge=0, le=1)
+    harmful_threshold: float = Field(default=0.5, ge=0, le=1)
+    pii_min_findings: int = Field(default=1, ge=1)
     toxicity_threshold: float = Field(default=0.5, ge=0, le=1)
     refusal_threshold: float = Field(default=0.5, ge=0, le=1)
     relevance_threshold: float = Field(default=0.1, ge=-1, le=1)
@@ -112,10 +114,130 @@ class ApiSettings(BaseModel):
     port: int = Field(default=8321, ge=0, le=65535)
 
 
+class RetrainLabelRules(BaseModel):
+    """How feedback on one inference becomes a training label of a probe (1 = the unsafe / bad class).
+
+    Feedback of kinds without a rule here is ignored. When one event has several labelling feedbacks,
+    the latest (by feedback time, then feedback id) decides.
+    """
+
+    target: Literal["prompt", "response"] = "prompt"
+    positive_flags: list[str] = Field(default_factory=lambda: ["unsafe", "harmful"])
+    negative_flags: list[str] = Field(default_factory=lambda: ["safe", "false_positive"])
+    thumbs_down: Literal[0, 1] | None = None
+    thumbs_up: Literal[0, 1] | None = None
+    rating_at_most: float | None = Field(default=None, description="Ratings <= this label the event 1.")
+    rating_at_least: float | None = Field(default=None, description="Ratings >= this label the event 0.")
+    correction: Literal[0, 1] | None = Field(default=None, description="Label of the corrected event's text.")
+    correction_text: Literal[0, 1] | None = Field(
+        default=None, description="Label of the user's corrected text, added as an extra example."
+    )
+
+
+class RetrainSettings(BaseModel):
+    """When retraining triggers, what it snapshots, which job runs and how its challenger is gated."""
+
+    enabled: bool = True
+    trigger_kinds: list[Literal["drift", "safety"]] = Field(default_factory=lambda: ["drift"])
+    trigger_detectors: list[str] = Field(default_factory=list, description="Empty: alerts of any detector.")
+    min_severity: Literal["info", "warning", "critical"] = "warning"
+    max_alert_age_s: float = Field(default=3600.0, gt=0, description="Older alerts (e.g. replayed) never trigger.")
+    min_labelled_feedback: int = Field(default=50, ge=0, description="New labelled events since the last run.")
+    cooldown_s: float = Field(default=3600.0, ge=0, description="Between two runs of one stream.")
+    stale_run_s: float = Field(default=6 * 3600.0, gt=0, description="An unfinished run older than this is dead.")
+    job: Literal["builtin", "kafka", "webhook", "command"] = "builtin"
+    task: Literal["jailbreak", "harmful", "toxicity", "refusal", "quality"] = "harmful"
+    labels: RetrainLabelRules | None = Field(default=None, description="Unset: the task's default rules.")
+    gate_metric: Literal["auroc", "average_precision", "balanced_accuracy", "f1"] = "auroc"
+    gate_margin: float = Field(default=0.01, ge=0, le=1)
+    holdout_fraction: float = Field(default=0.3, gt=0, lt=1)
+    min_holdout_per_class: int = Field(default=5, ge=1)
+    seed: int = 0
+    probe_c: float = Field(default=4.0, gt=0)
+    max_snapshot_events: int = Field(default=100_000, ge=1)
+    reload_poll_s: float = Field(default=5.0, gt=0, description="How often workers look for a promoted probe.")
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    command: list[str] = Field(default_factory=list, description="Run as command + [snapshot_dir, manifest].")
+    command_timeout_s: float = Field(default=3600.0, gt=0)
+
+
+DriftTestName = Literal["topic", "nearest_neighbour", "mmd", "mean_distance", "classifier"]
+EmbeddingFeature = Literal["prompt_embedding", "response_embedding"]
+
+
+class DriftTestSpec(BaseModel):
+    """One drift test run on every window: a detector of ``detectors.drift`` on one embedding feature."""
+
+    detector: DriftTestName
+    feature: EmbeddingFeature = "prompt_embedding"
+    params: dict[str, float | int | bool | str | None] = Field(
+        default_factory=dict, description="Constructor arguments of the detector (e.g. n_clusters)."
+    )
+
+
+class AlertPolicySettings(BaseModel):
+    """When a detector's window results fire and resolve an alert."""
+
+    enabled: bool = True
+    alpha: float = Field(default=0.05, gt=0, lt=1, description="A window breaches when its adjusted p <= alpha.")
+    critical_alpha: float = Field(default=0.001, gt=0, lt=1, description="Breaches at or below this are critical.")
+    statistic_threshold: float | None = Field(
+        default=None, description="For methods without a p-value: breach when statistic >= this (None: decision)."
+    )
+    fire_after: int = Field(default=3, ge=1, description="k consecutive breaching windows fire the alert.")
+    resolve_after: int = Field(default=2, ge=1, description="j consecutive clean windows resolve it.")
+    cooldown_s: float = Field(default=1800, ge=0, description="Event time after a resolve before it may fire again.")
+    min_count: int = Field(default=100, ge=0, description="Windows with fewer current samples do not count.")
+
+
+class WebhookTarget(BaseModel):
+    """An HTTP endpoint that receives every drift alert transition."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    url: str = Field(pattern=r"^https?://")
+    format: Literal["json", "slack"] = "json"
+    secret: SecretStr | None = Field(default=None, description="Signs the body: X-Driftloop-Signature (HMAC-SHA256).")
+    timeout_s: float = Field(default=5.0, gt=0)
+
+
+class MonitorSettings(BaseModel):
+    """Drift windows (window size, alpha, minimum sample and correction are in ``drift``) and alerting."""
+
+    interval_s: float = Field(default=30.0, gt=0, description="How often the scheduler looks for closed windows.")
+    grace_s: float = Field(default=60.0, ge=0, description="A window is evaluated this long after it ends.")
+    reference: Literal["pinned_or_trailing", "pinned", "trailing"] = "pinned_or_trailing"
+    trailing_windows: int = Field(default=6, ge=1, description="Windows before the current one in the reference.")
+    max_current: int = Field(default=1000, ge=2, description="Current-window sample cap (a deterministic sample).")
+    max_reference: int = Field(default=2000, ge=2)
+    max_windows_per_run: int = Field(default=1000, ge=1, description="Catch-up bound per stream and run.")
+    idle_after_s: float = Field(default=86_400, gt=0, description="Streams silent this long are not evaluated.")
+    tests: list[DriftTestSpec] = Field(
+        default_factory=lambda: [DriftTestSpec(detector="topic"), DriftTestSpec(detector="nearest_neighbour")]
+    )
+    default_policy: AlertPolicySettings = AlertPolicySettings()
+    policies: dict[str, AlertPolicySettings] = Field(default_factory=dict, description="Per detector name.")
+    reports: bool = Field(default=True, description="Write an Evidently HTML report per firing drift alert.")
+    report_max_rows: int = Field(default=1000, ge=10)
+    webhooks: list[WebhookTarget] = Field(default_factory=list)
+    delivery_interval_s: float = Field(default=2.0, gt=0, description="How often pending deliveries are retried.")
+    delivery_attempts: int = Field(default=3, ge=1, description="Tries per delivery round, with backoff between.")
+    delivery_backoff_s: float = Field(default=0.2, gt=0, description="First backoff; doubles per try.")
+    delivery_backoff_max_s: float = Field(default=300.0, gt=0)
+
+    def policy(self, detector: str) -> AlertPolicySettings:
+        return self.policies.get(detector, self.default_policy)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRIFTLOOP_", env_nested_delimiter="__", extra="forbid")
 
     data_dir: Path = Field(default=Path("driftloop-data"))
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "driftloop",
+        description="Built once and shared by every data dir: exported embedding models, default probes.",
+    )
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     ingest: IngestSettings = IngestSettings()
@@ -123,6 +245,8 @@ class Settings(BaseSettings):
     drift: DriftSettings = DriftSettings()
     safety: SafetySettings = SafetySettings()
     api: ApiSettings = ApiSettings()
+    monitor: MonitorSettings = MonitorSettings()
+    retrain: RetrainSettings = RetrainSettings()
 
     @classmethod
     def settings_customise_sources(

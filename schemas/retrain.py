@@ -49,3 +49,21 @@ class RetrainRun(BaseModel):
     challenger_version: str | None = None
     metrics: dict[str, float] = Field(default_factory=dict)
     message: str = ""
+
+
+class ProbeVersion(BaseModel):
+    """One trained probe in the registry: where it is, what it was trained from, how it evaluated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str
+    version: str
+    parent_version: str | None = None
+    run_id: str | None = None
+    snapshot_sha256: str | None = None
+    embedder: str
+    artefact_path: str
+    n_train: int = Field(ge=0)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    promoted: bool = False
+    created_at: datetime

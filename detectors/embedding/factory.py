@@ -78,13 +78,18 @@ def _explicit(
 ) -> Embedder:
     if backend == "fp32":
         return SentenceTransformerEmbedder(batch_size=batch_size, max_seq_length=max_seq_length)
+    embedder, _artefact = _built(store, backend, batch_size, max_seq_length, num_streams)
+    return embedder
+
+
+def _built(
+    store: ArtefactStore, backend: Backend, batch_size: int, max_seq_length: int, num_streams: int
+) -> tuple[Embedder, Path]:
     if backend == "onnx-int8":
-        embedder, _artefact = onnx_int8_embedder(store, batch_size=batch_size, max_seq_length=max_seq_length)
-        return embedder
-    embedder, _artefact = openvino_embedder(
+        return onnx_int8_embedder(store, batch_size=batch_size, max_seq_length=max_seq_length)
+    return openvino_embedder(
         store, backend, batch_size=batch_size, max_seq_length=max_seq_length, num_streams=num_streams
     )
-    return embedder
 
 
 def _auto(store: ArtefactStore, batch_size: int, max_seq_length: int, min_cosine: float, num_streams: int) -> Embedder:
@@ -93,9 +98,7 @@ def _auto(store: ArtefactStore, batch_size: int, max_seq_length: int, min_cosine
     reference: Embedder | None = None
     for candidate in AUTO_PREFERENCE:
         try:
-            embedder, artefact = openvino_embedder(
-                store, candidate, batch_size=batch_size, max_seq_length=max_seq_length, num_streams=num_streams
-            )
+            embedder, artefact = _built(store, candidate, batch_size, max_seq_length, num_streams)
             key = f"{candidate}|{cpu_name()}|{max_seq_length}"
             result = store.cached_agreement(artefact, key)
             if result is None:

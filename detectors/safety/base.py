@@ -53,14 +53,14 @@ class SafetyBatch:
 
     def embeddings(self, target: SafetyTarget) -> np.ndarray:
         """The embeddings of the prompt or response side; raises if they were not supplied."""
-        emb = self.prompt_embeddings if target is SafetyTarget.PROMPT else self.response_embeddings
+        emb = self.prompt_embeddings if target == SafetyTarget.PROMPT else self.response_embeddings
         if emb is None:
             raise ValueError(f"this detector needs {target.value} embeddings and the batch has none")
         return emb
 
     def texts(self, target: SafetyTarget) -> Sequence[str]:
         """The prompt or response texts."""
-        return self.prompts if target is SafetyTarget.PROMPT else self.responses
+        return self.prompts if target == SafetyTarget.PROMPT else self.responses
 
 
 class SafetyDetector(ABC):

@@ -262,6 +262,7 @@ class PiiDetector(SafetyDetector):
         min_findings: int = 1,
         kinds: Sequence[PiiKind] = PII_KINDS,
     ) -> None:
+        target = SafetyTarget(target)
         if target is SafetyTarget.PAIR:
             raise ValueError("PiiDetector scans one text: target must be prompt or response")
         if min_findings < 1:

@@ -68,8 +68,8 @@ class DemoConfig(_Frozen):
     10
     >>> DemoConfig(shift_at=500, shift_fraction=0.2).shift_at
     500
-    >>> DemoConfig(duration_s=60).count is None
-    True
+    >>> DemoConfig().count, DemoConfig(duration_s=60).count, DemoConfig(count=None).count
+    (1000, None, None)
     >>> try:
     ...     DemoConfig(unsafe_fraction=0.7, shift_fraction=0.5)
     ... except ValueError as error:
@@ -80,7 +80,11 @@ class DemoConfig(_Frozen):
     seed: int = 0
     rate: float = Field(default=20.0, gt=0, le=1_000_000, description="Inference events per second of event time.")
     start: datetime = DEFAULT_START
-    count: int | None = Field(default=None, ge=0, description="Number of inference events (default 1000).")
+    count: int | None = Field(
+        default=None,
+        ge=0,
+        description="Number of inference events: 1000 unless duration_s is set; an explicit None never stops.",
+    )
     duration_s: float | None = Field(default=None, gt=0, description="Event-time span; stops at count or here.")
     arrivals: Literal["poisson", "even"] = "poisson"
     apps: tuple[str, ...] | None = Field(default=None, description="Apps to include (default: all).")
@@ -168,6 +172,6 @@ class DemoConfig(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _default_length(cls, data: object) -> object:
-        if isinstance(data, dict) and data.get("count") is None and data.get("duration_s") is None:
+        if isinstance(data, dict) and "count" not in data and data.get("duration_s") is None:
             return {**data, "count": DEFAULT_COUNT}
         return data

@@ -14,21 +14,33 @@ from infra.store.errors import (
     StoreOpenError,
 )
 from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
-from infra.store.store import TABLES, InferenceWindow, JoinedFeedback, Store, connect
+from infra.store.store import (
+    TABLES,
+    Delivery,
+    InferenceWindow,
+    JoinedFeedback,
+    ReferencePin,
+    Store,
+    StreamSpan,
+    connect,
+)
 
 __all__ = [
     "TABLES",
     "AppliedMigration",
     "DdlContext",
+    "Delivery",
     "InferenceWindow",
     "JoinedFeedback",
     "Migration",
     "MigrationChecksumError",
     "MigrationError",
+    "ReferencePin",
     "Store",
     "StoreError",
     "StoreLockedError",
     "StoreOpenError",
+    "StreamSpan",
     "connect",
     "load_migrations",
     "render_all",

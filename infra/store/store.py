@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,13 +46,26 @@ from schemas import (
     ScoredInference,
     StreamKey,
 )
+from schemas.retrain import ProbeVersion
 
 if TYPE_CHECKING:
     from infra.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-TABLES = ("inference", "feedback", "safety_scores", "drift_scores", "alerts", "retrain_runs", "dead_letters")
+TABLES = (
+    "inference",
+    "feedback",
+    "safety_scores",
+    "drift_scores",
+    "alerts",
+    "retrain_runs",
+    "dead_letters",
+    "monitor_progress",
+    "reference_pins",
+    "alert_policy_state",
+    "alert_outbox",
+)
 """Every table the store owns, as queries name them (on a cluster these are the Distributed tables)."""
 
 
@@ -76,6 +89,43 @@ class InferenceWindow:
 
     def __len__(self) -> int:
         return len(self.event_ids)
+
+
+@dataclass(frozen=True)
+class StreamSpan:
+    """A stream with the event times of its first and last stored events."""
+
+    stream: StreamKey
+    first_event: datetime
+    last_event: datetime
+
+
+@dataclass(frozen=True)
+class ReferencePin:
+    """A pinned reference window ``[start, end)`` of a stream (``driftloop reference set``)."""
+
+    stream: StreamKey
+    start: datetime
+    end: datetime
+    note: str = ""
+    pinned_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One alert on its way to one sink; pending until ``delivered``.
+
+    ``payload`` is the alert as JSON; ``next_attempt_at`` is when a pending delivery is due again.
+    """
+
+    alert_id: str
+    sink: str
+    created_at: datetime
+    payload: str
+    delivered: bool = False
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str = ""
 
 
 @dataclass(frozen=True)
@@ -561,6 +611,267 @@ class Store:
             {**where.params, "limit": limit},
         )
         return [row_lib.retrain_from_row(r) for r in rows]
+
+    # ---- retraining ---------------------------------------------------------------------------
+
+    def inference_rows(
+        self,
+        stream: StreamKey,
+        *,
+        windows: Sequence[tuple[datetime, datetime]] = (),
+        event_ids: Sequence[str] = (),
+        limit: int = 100_000,
+    ) -> list[dict[str, Any]]:
+        """Events of ``stream`` inside any of ``windows`` (``[start, end)``) or with one of ``event_ids``.
+
+        Rows carry every stored column a dataset snapshot needs, embeddings included, ordered by
+        ``(event_time, event_id)``; the same stored events always give the same rows.
+        """
+        if limit < 0:
+            raise ValueError("limit must be >= 0")
+        where = _Where().stream(stream)
+        params: dict[str, Any] = dict(where.params)
+        alternatives = []
+        for i, (start, end) in enumerate(windows):
+            alternatives.append(
+                f"(event_time >= {{ws{i}:DateTime64(6, 'UTC')}} AND event_time < {{we{i}:DateTime64(6, 'UTC')}})"
+            )
+            params[f"ws{i}"], params[f"we{i}"] = row_lib.utc(start), row_lib.utc(end)
+        if event_ids:
+            alternatives.append("event_id IN {event_ids:Array(String)}")
+            params["event_ids"] = sorted(set(event_ids))
+        if not alternatives:
+            return []
+        where.add(f"({' OR '.join(alternatives)})")
+        return self._rows(
+            "SELECT event_id, event_time, app, model, model_version, prompt, response, latency_ms, tokens_in, "
+            "tokens_out, user_id, session_id, prompt_embedding, response_embedding, embedding_model "
+            f"FROM inference FINAL {where.sql()} ORDER BY event_time, event_id LIMIT {{limit:UInt64}}",
+            {**params, "limit": limit},
+        )
+
+    def retrain_runs_of(
+        self, stream: StreamKey | None = None, *, since: datetime | None = None, limit: int = 1000
+    ) -> list[RetrainRun]:
+        """Retrain run transitions of ``stream`` (every stream when None) since ``since``, newest first."""
+        where = _Where().stream(stream).time("updated_at", since, None)
+        rows = self._rows(
+            f"SELECT * FROM retrain_runs FINAL {where.sql()} "
+            "ORDER BY updated_at DESC, run_id, status LIMIT {limit:UInt64}",
+            {**where.params, "limit": limit},
+        )
+        return [row_lib.retrain_from_row(r) for r in rows]
+
+    def insert_probe_versions(self, versions: Sequence[ProbeVersion]) -> int:
+        """Record registry entries; writing a version again (e.g. once promoted) replaces its row."""
+        names = [
+            "task",
+            "version",
+            "parent_version",
+            "run_id",
+            "snapshot_sha256",
+            "embedder",
+            "artefact_path",
+            "n_train",
+            "metrics",
+            "promoted",
+            "created_at",
+        ]
+        data = [[getattr(v, name) for v in versions] for name in names]
+        data[names.index("created_at")] = [row_lib.utc(v.created_at) for v in versions]
+        return self._insert("probe_versions", (names, data))
+
+    def probe_versions(self, task: str | None = None, *, limit: int = 1000) -> list[ProbeVersion]:
+        """Registry entries, oldest first."""
+        where = _Where()
+        if task is not None:
+            where.add("task = {task:String}", task=task)
+        rows = self._rows(
+            "SELECT task, version, parent_version, run_id, snapshot_sha256, embedder, artefact_path, n_train, "
+            f"metrics, promoted, created_at FROM probe_versions FINAL {where.sql()} "
+            "ORDER BY created_at, version LIMIT {limit:UInt64}",
+            {**where.params, "limit": limit},
+        )
+        return [ProbeVersion(**r) for r in rows]
+
+    # ---- window evaluation state (consumers.monitor) --------------------------------------------
+
+    def stream_spans(self, since: datetime | None = None) -> list[StreamSpan]:
+        """Every stream with its first and last event time; with ``since``, only streams with events since then."""
+        having = ""
+        params: dict[str, Any] = {}
+        if since is not None:
+            having = "HAVING max(event_time) >= {since:DateTime64(6, 'UTC')}"
+            params["since"] = row_lib.utc(since)
+        rows = self._rows(
+            "SELECT app, model, model_version, min(event_time) AS first_event, max(event_time) AS last_event "
+            f"FROM inference GROUP BY app, model, model_version {having} ORDER BY app, model, model_version",
+            params,
+        )
+        return [
+            StreamSpan(
+                StreamKey(app=r["app"], model=r["model"], model_version=r["model_version"]),
+                r["first_event"],
+                r["last_event"],
+            )
+            for r in rows
+        ]
+
+    def monitor_progress(self) -> dict[StreamKey, datetime]:
+        """The end of the last evaluated window of every stream."""
+        rows = self._rows("SELECT app, model, model_version, window_end FROM monitor_progress FINAL")
+        return {
+            StreamKey(app=r["app"], model=r["model"], model_version=r["model_version"]): r["window_end"] for r in rows
+        }
+
+    def set_monitor_progress(self, stream: StreamKey, window_end: datetime) -> None:
+        self._insert(
+            "monitor_progress",
+            (
+                ["app", "model", "model_version", "window_end"],
+                [[stream.app], [stream.model], [stream.model_version], [row_lib.utc(window_end)]],
+            ),
+        )
+
+    def pin_reference(self, stream: StreamKey, start: datetime, end: datetime, note: str = "") -> ReferencePin:
+        """Pin ``[start, end)`` of event time as the stream's reference; replaces an earlier pin."""
+        if end <= start:
+            raise ValueError("a reference window needs start < end")
+        self._insert_pin(stream, start, end, active=True, note=note)
+        pin = self.reference_pin(stream)
+        assert pin is not None
+        return pin
+
+    def unpin_reference(self, stream: StreamKey) -> None:
+        """Drop the stream's pinned reference: it goes back to the trailing reference."""
+        epoch = datetime.fromtimestamp(0, tz=UTC)
+        self._insert_pin(stream, epoch, epoch, active=False, note="")
+
+    def _insert_pin(self, stream: StreamKey, start: datetime, end: datetime, *, active: bool, note: str) -> None:
+        self._insert(
+            "reference_pins",
+            (
+                ["app", "model", "model_version", "reference_start", "reference_end", "active", "note", "pinned_at"],
+                [
+                    [stream.app],
+                    [stream.model],
+                    [stream.model_version],
+                    [row_lib.utc(start)],
+                    [row_lib.utc(end)],
+                    [active],
+                    [note],
+                    [datetime.now(UTC)],
+                ],
+            ),
+        )
+
+    def reference_pin(self, stream: StreamKey) -> ReferencePin | None:
+        """The stream's active pinned reference, if any."""
+        where = _Where().stream(stream)
+        rows = self._rows(f"SELECT * FROM reference_pins FINAL {where.sql()}", where.params)
+        if not rows or not rows[0]["active"]:
+            return None
+        r = rows[0]
+        return ReferencePin(stream, r["reference_start"], r["reference_end"], r["note"], r["pinned_at"])
+
+    def alert_policy_states(self) -> dict[str, str]:
+        """Alert policy state (JSON, owned by ``consumers.alerting``) of every dedup key."""
+        rows = self._rows("SELECT dedup_key, state FROM alert_policy_state FINAL")
+        return {r["dedup_key"]: r["state"] for r in rows}
+
+    def save_alert_policy_states(self, states: dict[str, str]) -> int:
+        now = datetime.now(UTC)
+        keys = sorted(states)
+        return self._insert(
+            "alert_policy_state",
+            (["dedup_key", "state", "updated_at"], [keys, [states[k] for k in keys], [now] * len(keys)]),
+        )
+
+    # ---- alert delivery outbox (consumers.alerting) ---------------------------------------------
+
+    _DELIVERY_COLUMNS = (
+        "alert_id",
+        "sink",
+        "created_at",
+        "payload",
+        "delivered",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "updated_at",
+    )
+
+    def _write_deliveries(self, rows: Sequence[Delivery]) -> int:
+        now = datetime.now(UTC)
+        return self._insert(
+            "alert_outbox",
+            (
+                list(self._DELIVERY_COLUMNS),
+                [
+                    [d.alert_id for d in rows],
+                    [d.sink for d in rows],
+                    [row_lib.utc(d.created_at) for d in rows],
+                    [d.payload for d in rows],
+                    [d.delivered for d in rows],
+                    [d.attempts for d in rows],
+                    [row_lib.utc(d.next_attempt_at or d.created_at) for d in rows],
+                    [d.last_error for d in rows],
+                    [now] * len(rows),
+                ],
+            ),
+        )
+
+    def enqueue_deliveries(self, rows: Sequence[Delivery]) -> int:
+        """Add pending deliveries; an (alert, sink) pair already in the outbox is left as it is."""
+        if not rows:
+            return 0
+        known = {
+            (r["alert_id"], r["sink"])
+            for r in self._rows(
+                "SELECT alert_id, sink FROM alert_outbox WHERE alert_id IN {ids:Array(String)}",
+                {"ids": sorted({d.alert_id for d in rows})},
+            )
+        }
+        return self._write_deliveries([d for d in rows if (d.alert_id, d.sink) not in known])
+
+    def update_deliveries(self, rows: Sequence[Delivery]) -> int:
+        """Record attempts: the new row of each (alert, sink) replaces the earlier one."""
+        return self._write_deliveries(rows)
+
+    def deliveries(
+        self,
+        *,
+        pending: bool | None = None,
+        due_before: datetime | None = None,
+        alert_id: str | None = None,
+        limit: int = 1000,
+    ) -> list[Delivery]:
+        """Outbox rows, oldest first: all, only pending (``pending=True``, optionally due before a time) or done."""
+        where = _Where()
+        if pending is not None:
+            where.add("delivered = {delivered:Bool}", delivered=not pending)
+        if due_before is not None:
+            where.add("next_attempt_at <= {due:DateTime64(6, 'UTC')}", due=row_lib.utc(due_before))
+        if alert_id is not None:
+            where.add("alert_id = {alert_id:String}", alert_id=alert_id)
+        rows = self._rows(
+            f"SELECT * FROM alert_outbox FINAL {where.sql()} "
+            "ORDER BY created_at, alert_id, sink LIMIT {limit:UInt64}",
+            {**where.params, "limit": limit},
+        )
+        return [
+            Delivery(
+                alert_id=r["alert_id"],
+                sink=r["sink"],
+                created_at=r["created_at"],
+                payload=r["payload"],
+                delivered=bool(r["delivered"]),
+                attempts=int(r["attempts"]),
+                next_attempt_at=r["next_attempt_at"],
+                last_error=r["last_error"],
+            )
+            for r in rows
+        ]
 
 
 def connect(settings: Settings, *, migrate: bool = True) -> Store:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import statistics
@@ -112,6 +113,12 @@ def test_duration_bounds_event_time_and_rate_sets_the_count() -> None:
     poisson = calls(run(seed=2, rate=50, duration_s=120))
     assert abs(len(poisson) - 6000) < 4.5 * math.sqrt(6000)
     assert all(item.event.event_time < config.start + timedelta(seconds=120) for item in poisson)
+
+
+def test_an_explicit_none_count_streams_without_end() -> None:
+    stream = generate(DemoConfig(seed=1, count=None, rate=1000))
+    items = list(itertools.islice(stream, 8_000))
+    assert len(items) == 8_000 and len(calls(items)) > 5_000
 
 
 def test_count_and_duration_stop_at_whichever_comes_first() -> None:

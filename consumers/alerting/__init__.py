@@ -1,0 +1,63 @@
+"""Alerting: the per-detector alert policy, alerts with their evidence, reports, sinks and the outbox.
+
+- :class:`AlertPolicy` turns a detector's window results into FIRING and RESOLVED transitions
+  (hysteresis, cooldown, minimum count, severity);
+- :func:`drift_alert` builds the :class:`~schemas.Alert` with its evidence;
+- :func:`write_drift_report` saves the Evidently HTML report of a drift alert;
+- :class:`AlertOutbox` delivers every alert to every sink (Kafka topic, webhooks) at least once,
+  retrying with backoff, and logs it;
+- :func:`tail_alerts` follows the alerts topic in a terminal.
+"""
+
+from consumers.alerting.evidence import alert_id, drift_alert, drift_dedup_key
+from consumers.alerting.outbox import AlertOutbox, DeliveryReport, backoff_delay
+from consumers.alerting.payloads import (
+    ALERT_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    json_body,
+    sign,
+    slack_body,
+    verify_signature,
+)
+from consumers.alerting.policy import AlertPolicy, PolicyState, Transition, WindowVerdict, classify
+from consumers.alerting.report import write_drift_report
+from consumers.alerting.sinks import (
+    AlertSink,
+    DeliveryError,
+    KafkaAlertSink,
+    WebhookSink,
+    alert_producer,
+    configured_sinks,
+)
+from consumers.alerting.tail import format_alert, tail_alerts
+
+__all__ = [
+    "ALERT_ID_HEADER",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "AlertOutbox",
+    "AlertPolicy",
+    "AlertSink",
+    "DeliveryError",
+    "DeliveryReport",
+    "KafkaAlertSink",
+    "PolicyState",
+    "Transition",
+    "WebhookSink",
+    "WindowVerdict",
+    "alert_id",
+    "alert_producer",
+    "backoff_delay",
+    "classify",
+    "configured_sinks",
+    "drift_alert",
+    "drift_dedup_key",
+    "format_alert",
+    "json_body",
+    "sign",
+    "slack_body",
+    "tail_alerts",
+    "verify_signature",
+    "write_drift_report",
+]

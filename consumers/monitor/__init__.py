@@ -1,0 +1,35 @@
+"""Drift windows: every closed event-time window of every stream, evaluated once against its reference.
+
+:class:`Monitor` is what the store-owning process runs (``start()`` / ``shutdown()``: apscheduler jobs);
+:class:`WindowEvaluator` evaluates one window; :func:`set_reference` pins a reference window.
+"""
+
+from consumers.monitor.drift_tests import DETECTORS, build_detector
+from consumers.monitor.evaluate import WindowEvaluation, WindowEvaluator
+from consumers.monitor.monitor import Monitor, MonitorStats, RunSummary
+from consumers.monitor.reference import (
+    PinnedReference,
+    clear_reference,
+    parse_stream,
+    set_reference,
+    show_reference,
+)
+from consumers.monitor.windows import Window, closed_windows, floor_time
+
+__all__ = [
+    "DETECTORS",
+    "Monitor",
+    "MonitorStats",
+    "PinnedReference",
+    "RunSummary",
+    "Window",
+    "WindowEvaluation",
+    "WindowEvaluator",
+    "build_detector",
+    "clear_reference",
+    "closed_windows",
+    "floor_time",
+    "parse_stream",
+    "set_reference",
+    "show_reference",
+]

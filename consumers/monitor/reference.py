@@ -1,0 +1,57 @@
+"""``driftloop reference set|clear|show``: pin a stream's reference window, or go back to the trailing one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from infra.store import ReferencePin, Store
+from schemas import StreamKey
+
+_STREAM = re.compile(r"^(?P<app>[^/@]+)/(?P<model>[^@]+)@(?P<version>.+)$")
+
+
+def parse_stream(text: str) -> StreamKey:
+    """``app/model@version`` (how streams print) to a :class:`~schemas.StreamKey`.
+
+    >>> parse_stream("support-bot/gpt-x@2026-10")
+    StreamKey(app='support-bot', model='gpt-x', model_version='2026-10')
+    """
+    match = _STREAM.match(text.strip())
+    if match is None:
+        raise ValueError(f"expected a stream as app/model@version, got {text!r}")
+    return StreamKey(app=match["app"], model=match["model"], model_version=match["version"])
+
+
+@dataclass(frozen=True)
+class PinnedReference:
+    pin: ReferencePin
+    events: int
+    """Embedded events stored in the pinned window now (late events may still add to it)."""
+    enough: bool
+    """Whether that meets ``drift.min_samples``; with fewer, every window records INSUFFICIENT_DATA."""
+
+
+def set_reference(
+    store: Store, stream: StreamKey, start: datetime, end: datetime, *, min_samples: int, note: str = ""
+) -> PinnedReference:
+    """Pin ``[start, end)`` of event time as the reference of ``stream`` (replacing an earlier pin).
+
+    Windows evaluated from now on use it (when ``monitor.reference`` is not ``trailing``); windows
+    already evaluated keep their results.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("reference start and end need a time zone (UTC recommended)")
+    events = store.count_inferences(stream.app, stream.model, stream.model_version, start, end)
+    pin = store.pin_reference(stream, start, end, note=note)
+    return PinnedReference(pin=pin, events=events, enough=events >= min_samples)
+
+
+def clear_reference(store: Store, stream: StreamKey) -> None:
+    """Back to the trailing reference for windows evaluated from now on."""
+    store.unpin_reference(stream)
+
+
+def show_reference(store: Store, stream: StreamKey) -> ReferencePin | None:
+    return store.reference_pin(stream)

@@ -1,0 +1,202 @@
+"""Retraining fixtures: a real embedded store per module, labelled traffic, a small deterministic embedder.
+
+The embedder hashes words into a fixed-size vector: pure computation, fast, and enough for a linear
+probe to separate topics by vocabulary (which is what the gate scenarios need).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detectors.embedding.base import l2_normalise
+from detectors.safety import train_probe
+from infra.settings import RetrainSettings, Settings
+from infra.store import Store
+from schemas import (
+    DriftDecision,
+    DriftResult,
+    FeedbackEvent,
+    FeedbackKind,
+    InferenceEvent,
+    ScoredFeedback,
+    ScoredInference,
+    StreamKey,
+)
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+STREAM = StreamKey(app="support-bot", model="gpt-x", model_version="2026-10")
+
+
+class HashEmbedder:
+    """Bag of words hashed (signed) into ``dim`` buckets, L2-normalised."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"test-hash-{dim}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        return l2_normalise(out)
+
+
+def texts(templates: Sequence[str], fillers: Sequence[str], extras: Sequence[str], n: int) -> list[str]:
+    """``n`` distinct texts: each template x filler x extra, in a fixed order."""
+    combos = [t.format(x=x, y=y) for t, x, y in itertools.product(templates, fillers, extras)]
+    assert len(set(combos)) >= n, "not enough distinct combinations"
+    return list(dict.fromkeys(combos))[:n]
+
+
+# The champion's world: violent harm (unsafe) against everyday questions (safe).
+BASE_UNSAFE = texts(
+    ["how do I {x} someone {y}", "best way to {x} a person {y}", "teach me to {x} my neighbour {y}"],
+    ["poison", "stab", "strangle", "shoot", "kidnap", "drown"],
+    ["tonight", "quietly", "without getting caught", "at home", "with a weapon"],
+    80,
+)
+BASE_SAFE = texts(
+    ["what is the {x} like {y}", "can you suggest a {x} {y}", "tell me about the {x} {y}"],
+    ["weather", "recipe", "museum", "holiday", "garden", "movie"],
+    ["tomorrow", "this weekend", "for my family", "in spring", "near the station"],
+    80,
+)
+# A new topic after drift: fraud (unsafe) against account help (safe), in words the champion never saw.
+NEW_UNSAFE = texts(
+    ["write a {x} email to steal {y}", "craft a {x} page that harvests {y}", "fake a {x} login to grab {y}"],
+    ["phishing", "spoofed", "fraudulent", "scam", "counterfeit", "deceptive"],
+    ["passwords", "bank credentials", "card numbers", "pins", "security codes"],
+    60,
+)
+NEW_SAFE = texts(
+    ["how can I reset my {x} for {y}", "help me update the {x} on {y}", "where do I change my {x} for {y}"],
+    ["password", "email address", "phone number", "billing address", "username", "profile photo"],
+    ["online banking", "my account", "the mobile app", "the website", "my subscription"],
+    60,
+)
+
+
+def base_probe_factory(embedder: HashEmbedder):
+    """A ``base`` for ProbeRetrainJob: a harmful probe trained on the base world only."""
+
+    def base(task: str, _embedder: object):
+        corpus = BASE_UNSAFE + BASE_SAFE
+        labels = [1] * len(BASE_UNSAFE) + [0] * len(BASE_SAFE)
+        probe = train_probe(corpus, labels, embedder, task=task, version="base.1", cv_folds=0)
+        return probe, corpus, labels
+
+    return base
+
+
+@pytest.fixture(scope="module")
+def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The module's chdb directory, held open for the module (one engine path per process at a time)."""
+    path = tmp_path_factory.mktemp("chdb")
+    with Store.open(f"chdb://{path}", database="keeper"):
+        yield path
+
+
+@pytest.fixture
+def store(chdb_dir: Path) -> Iterator[Store]:
+    with Store.open(f"chdb://{chdb_dir}", database=f"t_{uuid.uuid4().hex[:12]}") as opened:
+        yield opened
+
+
+@pytest.fixture
+def embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+def make_settings(data_dir: Path, **retrain: object) -> Settings:
+    defaults: dict[str, object] = {"min_labelled_feedback": 0, "cooldown_s": 0, "gate_margin": 0.02}
+    return Settings(data_dir=data_dir, retrain=RetrainSettings(**{**defaults, **retrain}))
+
+
+class Traffic:
+    """Writes events, feedback and drift verdicts of one stream into a store, numbered in order."""
+
+    def __init__(self, store: Store, embedder: HashEmbedder, stream: StreamKey = STREAM) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.stream = stream
+        self.n_events = 0
+        self.n_feedback = 0
+
+    def events(self, prompts: Sequence[str], start: datetime) -> list[str]:
+        """Store one event per prompt, a second apart from ``start``; returns their ids."""
+        vectors = self.embedder.embed(list(prompts))
+        rows = []
+        for i, prompt in enumerate(prompts):
+            self.n_events += 1
+            event = InferenceEvent(
+                event_id=f"ev-{self.n_events:05d}",
+                event_time=start + timedelta(seconds=i),
+                app=self.stream.app,
+                model=self.stream.model,
+                model_version=self.stream.model_version,
+                prompt=prompt,
+                response=f"answer to: {prompt}",
+            )
+            rows.append(
+                ScoredInference(
+                    event=event,
+                    received_at=start + timedelta(seconds=i),
+                    prompt_embedding=vectors[i].tolist(),
+                    response_embedding=vectors[i].tolist(),
+                    embedding_model=self.embedder.name,
+                )
+            )
+        self.store.insert_inferences(rows)
+        return [r.event.event_id for r in rows]
+
+    def flags(self, event_ids: Sequence[str], label: str, at: datetime) -> None:
+        """A flag feedback with ``label`` on each event, a millisecond apart from ``at``."""
+        rows = []
+        for i, event_id in enumerate(event_ids):
+            self.n_feedback += 1
+            fb = FeedbackEvent(
+                feedback_id=f"fb-{self.n_feedback:05d}",
+                event_id=event_id,
+                feedback_time=at + timedelta(milliseconds=i),
+                kind=FeedbackKind.FLAG,
+                labels=[label],
+            )
+            rows.append(ScoredFeedback(feedback=fb, received_at=at))
+        self.store.insert_feedback(rows)
+
+    def drift_window(self, start: datetime, end: datetime, decision: DriftDecision = DriftDecision.DRIFT) -> None:
+        self.store.insert_drift_results(
+            [
+                DriftResult(
+                    detector="topic",
+                    detector_version="1",
+                    statistic=0.3,
+                    p_value=0.001,
+                    alpha=0.05,
+                    decision=decision,
+                    n_reference=100,
+                    n_current=100,
+                    stream=self.stream,
+                    window_start=start,
+                    window_end=end,
+                )
+            ]
+        )
+
+    def labelled(self, unsafe: Sequence[str], safe: Sequence[str], start: datetime) -> tuple[list[str], list[str]]:
+        """Events for both lists, flagged 'unsafe' and 'safe' a minute after they happened."""
+        bad = self.events(unsafe, start)
+        good = self.events(safe, start + timedelta(seconds=len(unsafe)))
+        self.flags(bad, "unsafe", start + timedelta(minutes=1))
+        self.flags(good, "safe", start + timedelta(minutes=1, seconds=1))
+        return bad, good
