@@ -20,7 +20,15 @@ from consumers.decode import Rejection, decode_event
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
 from consumers.scoring import BatchScorer
 from infra.settings import Settings
-from schemas import DeadLetter, FeedbackEvent, InferenceEvent, ScoredFeedback, TextLimits
+from schemas import (
+    DeadLetter,
+    FeedbackEvent,
+    InferenceEvent,
+    ScoredBatch,
+    ScoredFeedback,
+    ScoredInference,
+    TextLimits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +90,7 @@ class Worker:
         scored = await asyncio.get_running_loop().run_in_executor(None, self.scorer.score, valid) if valid else []
         alerts = safety_alerts(scored)
         messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in dead]
-        messages += [(self.scored_topic, row.event.event_id, row.model_dump_json().encode()) for row in scored]
+        messages += self._scored_messages(scored)
         messages += [(self.alerts_topic, alert.dedup_key, alert.model_dump_json().encode()) for alert in alerts]
         await retry_forever(lambda: self._publish(messages), "publishing scored inference", self.health)
         self.stats.valid += len(valid)
@@ -92,16 +100,26 @@ class Worker:
     async def handle_feedback(self, events: Sequence[EventT]) -> None:
         now = datetime.now(UTC)
         messages = []
+        rows: list[ScoredFeedback] = []
         for event in events:
             decoded = decode_event(event.message.value, FeedbackEvent, self.limits)
             if isinstance(decoded, Rejection):
                 messages.append((self.dlq_topic, None, self._dead_letter(event, decoded).model_dump_json().encode()))
                 self.stats.dead_letters += 1
             else:
-                row = ScoredFeedback(feedback=decoded, received_at=now)
-                messages.append((self.scored_topic, decoded.event_id, row.model_dump_json().encode()))
+                rows.append(ScoredFeedback(feedback=decoded, received_at=now))
                 self.stats.valid += 1
+        messages += self._scored_messages(rows)
         await retry_forever(lambda: self._publish(messages), "publishing feedback", self.health)
+
+    def _scored_messages(
+        self, rows: Sequence[ScoredInference | ScoredFeedback]
+    ) -> list[tuple[faust.TopicT, str | None, bytes]]:
+        size = self.settings.ingest.rows_per_message
+        return [
+            (self.scored_topic, None, ScoredBatch(records=list(rows[i : i + size])).model_dump_json().encode())
+            for i in range(0, len(rows), size)
+        ]
 
     def _dead_letter(self, event: EventT, rejection: Rejection) -> DeadLetter:
         message = event.message

@@ -15,14 +15,13 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
 from infra.settings import Settings
-from schemas import DeadLetter, RejectionKind, ScoredFeedback, ScoredInference, ScoredRecord
+from schemas import DeadLetter, RejectionKind, ScoredBatch, ScoredFeedback, ScoredInference
 
 log = logging.getLogger(__name__)
-_records = TypeAdapter(ScoredRecord)
 
 
 class RowWriter(Protocol):
@@ -52,6 +51,11 @@ class Sink:
         self._credentials = credentials or {}
         self._consumer: AIOKafkaConsumer | None = None
 
+    def _messages_per_insert(self) -> int:
+        """Messages read per insert: about four worker batches' worth of rows."""
+        ingest = self.settings.ingest
+        return max(1, ingest.batch_size * 4 // ingest.rows_per_message)
+
     def _new_consumer(self) -> AIOKafkaConsumer:
         settings = self.settings
         return AIOKafkaConsumer(
@@ -62,7 +66,7 @@ class Sink:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_interval_ms=int(settings.kafka.max_poll_interval_s * 1000),
-            max_poll_records=settings.ingest.batch_size * 4,
+            max_poll_records=self._messages_per_insert(),
             **self._credentials,
         )
 
@@ -74,7 +78,7 @@ class Sink:
             while True:
                 batches = await self._consumer.getmany(
                     timeout_ms=int(self.settings.ingest.batch_timeout_s * 1000),
-                    max_records=self.settings.ingest.batch_size * 4,
+                    max_records=self._messages_per_insert(),
                 )
                 records = [record for partition_records in batches.values() for record in partition_records]
                 if records:
@@ -115,7 +119,7 @@ class Sink:
                 if record.topic == self.dlq_topic:
                     dead.append(DeadLetter.model_validate_json(record.value))
                     continue
-                row = _records.validate_json(record.value)
+                rows = ScoredBatch.model_validate_json(record.value).records
             except ValidationError as exc:
                 # Only driftloop's workers write these topics: an unreadable record is a bug, kept as a dead letter.
                 log.error("unreadable internal record %s[%d]@%d", record.topic, record.partition, record.offset)
@@ -131,5 +135,6 @@ class Sink:
                     )
                 )
                 continue
-            (inferences if isinstance(row, ScoredInference) else feedback).append(row)
+            for row in rows:
+                (inferences if isinstance(row, ScoredInference) else feedback).append(row)
         return inferences, feedback, dead

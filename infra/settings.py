@@ -82,6 +82,9 @@ class IngestSettings(BaseModel):
     max_text_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
     batch_size: int = Field(default=500, ge=1, le=100_000)
     batch_timeout_s: float = Field(default=0.5, gt=0, le=60)
+    rows_per_message: int = Field(
+        default=100, ge=1, le=10_000, description="Scored rows packed into one message on the internal topic."
+    )
 
 
 class EmbeddingSettings(BaseModel):
@@ -208,7 +211,13 @@ class MonitorSettings(BaseModel):
     interval_s: float = Field(default=30.0, gt=0, description="How often the scheduler looks for closed windows.")
     grace_s: float = Field(default=60.0, ge=0, description="A window is evaluated this long after it ends.")
     reference: Literal["pinned_or_trailing", "pinned", "trailing"] = "pinned_or_trailing"
-    trailing_windows: int = Field(default=6, ge=1, description="Windows before the current one in the reference.")
+    trailing_windows: int = Field(default=6, ge=1, description="Windows in the trailing reference.")
+    trailing_gap_windows: int = Field(
+        default=2,
+        ge=0,
+        description="Windows skipped between the trailing reference and the current window, so a sustained "
+        "shift is still compared with what came before it for fire_after windows (keep >= fire_after - 1).",
+    )
     max_current: int = Field(default=1000, ge=2, description="Current-window sample cap (a deterministic sample).")
     max_reference: int = Field(default=2000, ge=2)
     max_windows_per_run: int = Field(default=1000, ge=1, description="Catch-up bound per stream and run.")

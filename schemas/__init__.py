@@ -13,7 +13,7 @@ from schemas.events import (
     InferenceEvent,
     TextLimits,
 )
-from schemas.records import DeadLetter, RejectionKind, ScoredFeedback, ScoredInference, ScoredRecord
+from schemas.records import DeadLetter, RejectionKind, ScoredBatch, ScoredFeedback, ScoredInference, ScoredRecord
 from schemas.retrain import RetrainRequest, RetrainRun, RetrainStatus
 from schemas.safety import SafetyScore, SafetyTarget
 from schemas.status import ConsumerLag, ServiceStatus
@@ -37,6 +37,7 @@ __all__ = [
     "RetrainStatus",
     "SafetyScore",
     "SafetyTarget",
+    "ScoredBatch",
     "ScoredFeedback",
     "ScoredInference",
     "ScoredRecord",

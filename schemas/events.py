@@ -60,7 +60,8 @@ def _limits(info: ValidationInfo) -> TextLimits:
 
 
 def _check_size(value: str | None, limit: int, field: str) -> str | None:
-    if value is not None and len(value.encode("utf-8")) > limit:
+    # A character is at most 4 bytes in UTF-8: short texts need no encoding to be measured.
+    if value is not None and len(value) * 4 > limit and len(value.encode("utf-8")) > limit:
         raise ValueError(f"{field} is larger than {limit} bytes")
     return value
 

@@ -83,7 +83,15 @@ class RejectionKind(StrEnum):
 
 
 ScoredRecord = Annotated[ScoredInference | ScoredFeedback, Field(discriminator="kind")]
-"""What travels on ``driftloop.scored``: either kind, told apart by ``kind``."""
+"""Either kind of scored row, told apart by ``kind``."""
+
+
+class ScoredBatch(BaseModel):
+    """One message on ``driftloop.scored``: many rows, so per-message costs are paid once per chunk."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    records: list[ScoredRecord]
 
 
 class DeadLetter(BaseModel):

@@ -1,10 +1,10 @@
 """Evaluate one window of one stream: read current and reference samples, run the drift tests, correct.
 
-The reference is the stream's pinned window (``driftloop reference set``) or the ``trailing_windows``
-windows just before the current one, per ``monitor.reference``. Samples are deterministic (a hash of the
-event id picks them), and so are the detectors (seeded), so evaluating a window again gives the same
-results. Below ``drift.min_samples`` on either side a test records INSUFFICIENT_DATA instead of deciding.
-The p-values of one window's tests are corrected together (``drift.correction``).
+The reference is the stream's pinned window (``driftloop reference set``) or ``trailing_windows``
+windows ending ``trailing_gap_windows`` before the current one, per ``monitor.reference``. Samples are
+deterministic (a hash of the event id picks them), and so are the detectors (seeded), so evaluating a
+window again gives the same results. Below ``drift.min_samples`` on either side a test records
+INSUFFICIENT_DATA instead of deciding. The p-values of one window's tests are corrected together (``drift.correction``).
 """
 
 from __future__ import annotations
@@ -115,7 +115,9 @@ class WindowEvaluator:
         self.settings = settings
         self.store = store
         self.specs: list[DriftTestSpec] = list(settings.monitor.tests)
-        self._cache_size = cache_windows or settings.monitor.trailing_windows + 2
+        self._cache_size = (
+            cache_windows or settings.monitor.trailing_windows + settings.monitor.trailing_gap_windows + 2
+        )
         self._windows: OrderedDict[tuple[StreamKey, Window], InferenceWindow] = OrderedDict()
         self._fitted: OrderedDict[tuple, DriftDetector] = OrderedDict()
 
@@ -144,7 +146,8 @@ class WindowEvaluator:
         if mode == "pinned":
             return None, False
         size = window.end - window.start
-        return Window(window.start - self.settings.monitor.trailing_windows * size, window.start), False
+        end = window.start - self.settings.monitor.trailing_gap_windows * size
+        return Window(end - self.settings.monitor.trailing_windows * size, end), False
 
     def read_reference(self, stream: StreamKey, reference: Window, pinned: bool, window: Window) -> InferenceWindow:
         cap = self.settings.monitor.max_reference

@@ -15,9 +15,11 @@ from detectors.embedding.artefacts import (
     write_json_atomic,
 )
 from detectors.embedding.base import MODEL_NAME, BackendUnavailableError, Embedder
+from detectors.embedding.calibration import calibration_texts
 from detectors.embedding.export import (
     FLOAT_PATTERNS,
     IR_FILE,
+    N_CALIBRATION,
     ONNX_FILE,
     RECIPE_VERSION,
     Progress,
@@ -73,7 +75,7 @@ class ArtefactStore:
 
     def openvino_fp32(self) -> Path:
         """Directory of the float IR (also run with a bf16 precision hint)."""
-        _require("openvino", "bf16")
+        _require("openvino", "openvino")
         name = self._name("openvino-fp32", openvino=package_version("openvino"))
         return self._built(name, lambda out: export_openvino_fp32(self.model_path, out, progress=self.progress))
 
@@ -87,6 +89,7 @@ class ArtefactStore:
             openvino=package_version("openvino"),
             nncf=package_version("nncf"),
             float_patterns="|".join(FLOAT_PATTERNS),
+            calibration=fingerprint({"texts": "\n".join(calibration_texts(N_CALIBRATION))}),
         )
         return self._built(name, lambda out: quantise_openvino_int8(fp32, tokenizer, out, progress=self.progress))
 
@@ -121,10 +124,13 @@ def openvino_embedder(
     num_streams: int = 2,
 ) -> tuple[Embedder, Path]:
     """The OpenVINO embedder for ``backend`` ("bf16" or "openvino-int8") and its artefact directory."""
-    from detectors.embedding.openvino_backend import OpenVINOEmbedder
+    _require("openvino", backend)
+    from detectors.embedding.openvino_backend import OpenVINOEmbedder, cpu_capabilities
 
     tokenizer = store.tokenizer(max_seq_length)
     if backend == "bf16":
+        if "BF16" not in cpu_capabilities():
+            raise BackendUnavailableError("bf16 needs a CPU with AVX512-BF16 or AMX; OpenVINO reports none here")
         artefact, hint = store.openvino_fp32(), "bf16"
     elif backend == "openvino-int8":
         artefact, hint = store.openvino_int8(tokenizer), "f32"

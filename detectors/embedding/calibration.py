@@ -86,6 +86,59 @@ _EXTRAS = [
 ]
 
 
+_COMMANDS = [
+    "set an alarm for {time}",
+    "play {music}",
+    "what's the weather in {city} {when}",
+    "book a table for {n} in {city}",
+    "how do you say {phrase} in {language}",
+    "add {item} to my shopping list",
+    "call {person}",
+    "how many {unit} are in a {big_unit}",
+    "what time is it in {city}",
+    "turn the lights {state} in the {room}",
+    "who won the {event} {when}",
+    "how long does it take to drive from {city} to {city2}",
+    "what's the exchange rate from {currency} to {currency2}",
+    "tell me a fun fact about {animal}",
+    "find a {cuisine} restaurant near me that's open {when}",
+    "when is my next {appointment}",
+    "what is {a} times {b}",
+    "spell {word}",
+    "define {word}",
+    "roll a {n}-sided die",
+]
+_SLOTS = {
+    "time": ["6:30 am", "noon", "7pm tomorrow", "every weekday at 8"],
+    "music": ["some jazz", "the latest Taylor Swift album", "lo-fi beats for studying", "Beethoven's ninth"],
+    "city": ["Paris", "Toronto", "Nairobi", "São Paulo", "Osaka", "Denver"],
+    "city2": ["Lyon", "Montreal", "Mombasa", "Rio", "Kobe", "Aspen"],
+    "when": ["today", "tomorrow", "this weekend", "last night", "next Friday", "right now"],
+    "n": ["2", "4", "6", "12", "20"],
+    "phrase": ["'thank you very much'", "'where is the bathroom'", "good night", "'I love you'"],
+    "language": ["Italian", "Japanese", "Swahili", "German", "Portuguese"],
+    "item": ["oat milk", "batteries", "two dozen eggs", "dish soap"],
+    "person": ["mom", "the dentist", "Alex from work", "customer support"],
+    "unit": ["ounces", "centimetres", "teaspoons", "seconds"],
+    "big_unit": ["pound", "mile", "cup", "day"],
+    "state": ["on", "off", "down to 40 percent"],
+    "room": ["kitchen", "living room", "garage", "bedroom"],
+    "event": ["world cup", "super bowl", "election", "chess olympiad"],
+    "currency": ["euros", "dollars", "yen", "pounds"],
+    "currency2": ["rupees", "pesos", "francs", "won"],
+    "animal": ["octopuses", "penguins", "honey bees", "elephants"],
+    "cuisine": ["Thai", "Ethiopian", "Mexican", "vegetarian"],
+    "appointment": ["meeting", "doctor's appointment", "flight", "payday"],
+    "a": ["7", "12", "256", "3.5"],
+    "b": ["8", "19", "1024", "40"],
+    "word": ["onomatopoeia", "serendipity", "ephemeral", "quixotic"],
+}
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    return template.format(**{slot: rng.choice(values) for slot, values in _SLOTS.items()})
+
+
 def calibration_texts(n: int = 300, *, seed: int = 0) -> list[str]:
     """``n`` deterministic, varied queries and answers for quantisation calibration.
 
@@ -99,7 +152,12 @@ def calibration_texts(n: int = 300, *, seed: int = 0) -> list[str]:
     texts: list[str] = []
     while len(texts) < n:
         subject = rng.choice(_SUBJECTS)
-        if rng.random() < 0.3:
+        kind = rng.random()
+        if kind < 0.3:
+            text = _fill(rng.choice(_COMMANDS), rng)
+            if rng.random() < 0.4:
+                text = text.capitalize() + rng.choice(["?", ".", " please", ""])
+        elif kind < 0.5:
             text = rng.choice(_ANSWERS).format(s=subject)
             if rng.random() < 0.5:
                 text += " " + rng.choice(_ANSWERS).format(s=rng.choice(_SUBJECTS))

@@ -26,6 +26,9 @@ RECIPE_VERSION = "1"
 IR_FILE = "model.xml"
 ONNX_FILE = "model.onnx"
 
+N_CALIBRATION = 600
+"""Generated texts NNCF calibrates activation ranges on."""
+
 FLOAT_PATTERNS: tuple[str, ...] = (r".*layer\.\d+\.output\.dense/.*",)
 """Layers int8 quantisation leaves in float (regexes over OpenVINO node names)."""
 
@@ -127,7 +130,7 @@ def quantise_openvino_int8(
     tokenizer: BatchTokenizer,
     out_dir: Path,
     *,
-    n_calibration: int = 600,
+    n_calibration: int = N_CALIBRATION,
     calibration_batch: int = 8,
     float_patterns: tuple[str, ...] = FLOAT_PATTERNS,
     progress: Progress,

@@ -26,7 +26,6 @@ from schemas import (
     AlertKind,
     AlertState,
     FeedbackEvent,
-    FeedbackKind,
     RetrainStatus,
     Severity,
 )

@@ -58,7 +58,7 @@ def test_redelivered_rows_do_not_change_the_hash(traffic: Traffic, tmp_path: Pat
 
 def test_changed_inputs_change_the_hash(traffic: Traffic, tmp_path: Path) -> None:
     before = take_snapshot(traffic.store, query(), tmp_path).sha256
-    assert take_snapshot(traffic.store, query(since=T0 + timedelta(minutes=2, seconds=30)), tmp_path).sha256 != before
+    assert take_snapshot(traffic.store, query(since=T0 + timedelta(minutes=3, seconds=0.5)), tmp_path).sha256 != before
     traffic.flags(["ev-00007"], "unsafe", T0 + timedelta(minutes=20))  # a safe event re-labelled later
     after = take_snapshot(traffic.store, query(), tmp_path)
     assert after.sha256 != before

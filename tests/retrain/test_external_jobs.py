@@ -1,0 +1,208 @@
+"""External jobs and the alert-driven service, on the real embedded store and the real local broker."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from infra.kafka import LocalBroker, ensure_topics
+from infra.settings import KafkaSettings, Settings
+from infra.store import Store
+from retrain import CommandJob, RetrainService, WebhookJob, content_sha256, list_runs, sign
+from retrain.external import SIGNATURE_HEADER
+from schemas import Alert, AlertKind, AlertState, DriftDecision, DriftResult, RetrainRequest, RetrainStatus, Severity
+from tests.retrain.conftest import NEW_SAFE, NEW_UNSAFE, STREAM, T0, HashEmbedder, Traffic, make_settings
+
+pytestmark = pytest.mark.integration
+
+RECORDER = """
+import json, os, sys
+out, snapshot_dir, manifest = sys.argv[1:4]
+with open(out, "w") as f:
+    json.dump({"argv": sys.argv[2:], "sha": os.environ["DRIFTLOOP_SNAPSHOT_SHA256"],
+               "run": os.environ["DRIFTLOOP_RUN_ID"], "manifest": json.load(open(manifest))}, f)
+print("trained elsewhere")
+sys.exit(int(os.environ.get("EXIT_WITH", "0")))
+"""
+
+
+@pytest.fixture
+def labelled_store(store: Store, embedder: HashEmbedder) -> Store:
+    traffic = Traffic(store, embedder)
+    traffic.labelled(NEW_UNSAFE[:20], NEW_SAFE[:20], T0)
+    traffic.drift_window(T0, T0 + timedelta(minutes=5))
+    return store
+
+
+def test_command_job_receives_the_snapshot_and_manifest_paths(
+    labelled_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(RECORDER)
+    out = tmp_path / "seen.json"
+    job = CommandJob([sys.executable, str(script), str(out)], timeout_s=60)
+    with RetrainService(make_settings(tmp_path / "data"), labelled_store, job=job) as service:
+        run = service.wait(service.trigger(STREAM).run_id, 60)
+        assert run.status is RetrainStatus.SUCCEEDED, run.message
+        assert "trained elsewhere" in run.message and run.job == "command"
+        seen = json.loads(out.read_text())
+        snapshot_dir, manifest = (Path(p) for p in seen["argv"])
+        assert snapshot_dir == tmp_path / "data" / "snapshots" / run.snapshot_sha256
+        assert manifest == snapshot_dir / "manifest.json" and seen["manifest"]["sha256"] == run.snapshot_sha256
+        assert seen["sha"] == content_sha256(snapshot_dir) == run.snapshot_sha256 and seen["run"] == run.run_id
+        assert seen["manifest"]["labels"] == {"1": 20, "0": 20, "unlabelled": 0}
+
+        monkeypatch.setenv("EXIT_WITH", "3")
+        failed = service.wait(service.trigger(STREAM).run_id, 60)
+    assert failed.status is RetrainStatus.FAILED and failed.metrics["exit_code"] == 3
+    assert failed.snapshot_sha256 == run.snapshot_sha256, "same data, same snapshot"
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list]]:
+    _Receiver.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/retrain", _Receiver.received
+    server.shutdown()
+    server.server_close()
+
+
+def test_webhook_job_posts_a_signed_request(labelled_store: Store, tmp_path: Path, receiver) -> None:
+    url, received = receiver
+    with RetrainService(make_settings(tmp_path), labelled_store, job=WebhookJob(url, secret="s3cret")) as service:
+        run = service.wait(service.trigger(STREAM, reason="manual check").run_id, 60)
+    assert run.status is RetrainStatus.SUCCEEDED, run.message
+    (headers, body), *rest = received
+    assert not rest and headers[SIGNATURE_HEADER] == sign(body, "s3cret")
+    request = RetrainRequest.model_validate_json(body)
+    assert request.run_id == run.run_id and request.reason == "manual check"
+    assert request.snapshot_sha256 == run.snapshot_sha256 and Path(request.snapshot_path).is_dir()
+    assert request.manifest["rows"]["feedback"] == 40
+
+    with RetrainService(make_settings(tmp_path), labelled_store, job=WebhookJob(url + "x", timeout_s=2)) as svc:
+        svc_run = svc.wait(svc.trigger(STREAM).run_id, 60)
+    assert svc_run.status is RetrainStatus.SUCCEEDED  # the receiver accepts any path
+    with RetrainService(make_settings(tmp_path), labelled_store, job=WebhookJob("http://127.0.0.1:9/x")) as svc:
+        down = svc.wait(svc.trigger(STREAM).run_id, 60)
+    assert down.status is RetrainStatus.FAILED and "unreachable" in down.message
+
+
+def kafka_settings(tmp_path: Path, broker: LocalBroker, **retrain: object) -> Settings:
+    suffix = uuid.uuid4().hex[:8]
+    base = make_settings(tmp_path, **retrain)
+    kafka = KafkaSettings(
+        bootstrap_servers=broker.bootstrap_servers,
+        topic_prefix=f"t{suffix}",
+        consumer_group=f"g{suffix}",
+        partitions=1,
+    )
+    return base.model_copy(update={"kafka": kafka})
+
+
+def read_topic(settings: Settings, topic: str, want: int, timeout_s: float = 30) -> list[bytes]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        values: list[bytes] = []
+        deadline = time.monotonic() + timeout_s
+        while len(values) < want and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                values += [r.value for r in records]
+        return values
+    finally:
+        consumer.close()
+
+
+def drift_alert(created_at: datetime, alert_id: str = "al-1") -> Alert:
+    start = T0
+    return Alert(
+        alert_id=alert_id,
+        kind=AlertKind.DRIFT,
+        state=AlertState.FIRING,
+        severity=Severity.WARNING,
+        stream=STREAM,
+        detector="topic",
+        dedup_key=f"{STREAM}:topic",
+        created_at=created_at,
+        summary="new topic",
+        drift=DriftResult(
+            detector="topic",
+            detector_version="1",
+            statistic=0.4,
+            p_value=0.001,
+            alpha=0.05,
+            decision=DriftDecision.DRIFT,
+            n_reference=100,
+            n_current=40,
+            stream=STREAM,
+            window_start=start,
+            window_end=start + timedelta(minutes=5),
+        ),
+    )
+
+
+@pytest.mark.slow
+def test_alert_on_the_topic_triggers_a_run_whose_request_lands_on_the_retrain_topic(
+    labelled_store: Store, tmp_path: Path, local_broker: LocalBroker
+) -> None:
+    settings = kafka_settings(tmp_path, local_broker, job="kafka", cooldown_s=3600, min_labelled_feedback=30)
+    ensure_topics(settings, local_broker.bootstrap_servers)
+    service = RetrainService(settings, labelled_store, bootstrap_servers=local_broker.bootstrap_servers).start()
+    try:
+        assert service.consuming.wait(60), "the retrain consumer never joined its group"
+        producer = KafkaProducer(bootstrap_servers=local_broker.bootstrap_servers, acks="all")
+        now = datetime.now(UTC)
+        alerts = [
+            drift_alert(now - timedelta(hours=3), "old"),  # too old: replayed history does not trigger
+            drift_alert(now, "fresh"),
+            drift_alert(now, "again"),  # inside the cooldown: no second run
+        ]
+        for alert in alerts:
+            producer.send(
+                settings.topic("alerts"), key=alert.dedup_key.encode(), value=alert.model_dump_json().encode()
+            )
+        producer.flush()
+        producer.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(r.finished for r in list_runs(labelled_store, STREAM)):
+            time.sleep(0.3)
+        time.sleep(2)  # let the later alerts be handled too
+    finally:
+        service.shutdown()
+    runs = list_runs(labelled_store, STREAM)
+    assert len(runs) == 1, runs
+    run = runs[0]
+    assert run.status is RetrainStatus.SUCCEEDED and run.job == "kafka", run.message
+    assert "alert fresh" in service.store.retrain_runs(run.run_id)[-1].message
+    (value,) = read_topic(settings, settings.topic("retrain"), want=1)
+    request = RetrainRequest.model_validate_json(value)
+    assert request.run_id == run.run_id and request.alert_id == "fresh"
+    assert request.snapshot_sha256 == run.snapshot_sha256
+    assert request.manifest["in_drift_window"] == 40, "the alert's drifted window is in the snapshot"
