@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -207,3 +208,17 @@ def test_cli_publish_and_status_as_a_user_would(service_factory, isolated_env, t
     )
     assert bad_arg.returncode == 2
     assert "missing.jsonl" in bad_arg.stderr
+
+
+def test_a_second_service_on_the_same_data_dir_is_refused(service_factory, isolated_env, tmp_path):
+    service_factory()
+    second = subprocess.run(
+        [sys.executable, "-m", "driftloop.cli", "up"],
+        env={**os.environ, **isolated_env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert second.returncode == 2
+    assert "already running" in second.stderr
