@@ -175,6 +175,53 @@ def _print_status(report: dict) -> None:
         out.print(f"[yellow]! {problem}[/yellow]")
 
 
+def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    """``retrain list`` shows runs; ``retrain APP/MODEL@VERSION`` triggers one now."""
+    from driftloop.runtime_file import read_runtime
+
+    info = read_runtime(settings)
+    if info is not None:
+        return _retrain_through_api(args, info.api_url or "")
+    from infra.store import connect
+    from retrain import PolicyDecision, format_runs, list_runs, parse_stream, trigger_retrain
+
+    with connect(settings) as store:
+        if args.target == "list":
+            stream = parse_stream(args.stream) if args.stream else None
+            print(format_runs(list_runs(store, stream), settings.retrain.gate_metric))
+            return 0
+        result = trigger_retrain(settings, store, _parse_stream_arg(args.target), reason=args.reason)
+        if isinstance(result, PolicyDecision):
+            console.print(f"not retrained: {result.reason}")
+            return 1
+        print(format_runs([result], settings.retrain.gate_metric))
+    return 0
+
+
+def _parse_stream_arg(text: str):
+    from retrain import parse_stream
+
+    try:
+        return parse_stream(text)
+    except ValueError as exc:
+        raise ConfigError(f"retrain: {exc} (expected APP/MODEL@VERSION)") from exc
+
+
+def _retrain_through_api(args: argparse.Namespace, api_url: str) -> int:
+    if args.target == "list":
+        params = {"stream": args.stream} if args.stream else {}
+        response = httpx.get(f"{api_url}/v1/retrain-runs", params=params, timeout=60)
+    else:
+        stream = _parse_stream_arg(args.target)
+        response = httpx.post(
+            f"{api_url}/v1/retrain", json={"stream": stream.model_dump(), "reason": args.reason}, timeout=600
+        )
+    if response.status_code >= 400:
+        raise ConfigError(f"retrain: the service answered {response.status_code}: {response.text[:500]}")
+    print(json.dumps(response.json(), indent=2))
+    return 0
+
+
 def cmd_schemas_export(args: argparse.Namespace, settings: Settings) -> int:
     from driftloop.schema_export import SCHEMA_DIR, export_schemas
 
@@ -218,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="row counts, dead letters, consumer lag")
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=cmd_status)
+
+    retrain = commands.add_parser("retrain", help="trigger a retraining run, or list runs")
+    retrain.add_argument("target", help="APP/MODEL@VERSION to retrain now, or 'list'")
+    retrain.add_argument("--stream", help="with 'list': only this APP/MODEL@VERSION")
+    retrain.add_argument("--reason", default="manual trigger from the command line")
+    retrain.set_defaults(handler=cmd_retrain)
 
     schemas_cmd = commands.add_parser("schemas", help="JSON Schema files for producers")
     schemas_sub = schemas_cmd.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")

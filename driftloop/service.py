@@ -26,10 +26,12 @@ from consumers.sink import Sink
 from driftloop.api import create_api
 from driftloop.errors import ServiceNotRunning
 from driftloop.runtime_file import RuntimeInfo, clear_runtime, read_runtime, write_runtime
+from driftloop.startup import scorer_embedder
 from infra.kafka import LocalBroker, ensure_topics
 from infra.kafka.lag import consumer_lag
 from infra.settings import Settings
 from infra.store import Store, connect
+from retrain import RetrainService
 from schemas import ConsumerLag, ServiceStatus
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class Running:
     store: Store | None = None
     worker: Worker | None = None
     sink: Sink | None = None
+    retrain: RetrainService | None = None
     api_url: str | None = None
     started_at: float = field(default_factory=time.time)
 
@@ -143,6 +146,10 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
         running.worker = Worker(app, settings, scorer or UnscoredBatch())
         running.sink = Sink(settings, bootstrap, store)
         app.task(running.sink.run)
+        if settings.retrain.enabled:
+            running.retrain = RetrainService(
+                settings, store, bootstrap_servers=bootstrap, embedder=scorer_embedder(running.worker.scorer)
+            ).start()
         start_api(running)
         write_runtime(
             settings,
@@ -162,6 +169,8 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
             run_faust(app)
         finally:
             clear_runtime(settings)
+            if running.retrain is not None:
+                running.retrain.shutdown()
         log.warning("worker stopped: %s", running.worker.stats)
 
 

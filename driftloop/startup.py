@@ -7,12 +7,17 @@ from infra.settings import Settings
 
 
 def build_scorer(settings: Settings) -> BatchScorer:
-    """The batch scorer the settings ask for: detectors unless ``embedding.enabled`` is off."""
+    """The batch scorer the settings ask for: detectors unless ``embedding.enabled`` is off.
+
+    Probe-based detectors follow the retraining registry: a promoted probe version is picked
+    up by running workers without a restart.
+    """
     if not settings.embedding.enabled:
         return UnscoredBatch()
     from consumers.detector_scorer import DetectorScorer
     from detectors.embedding import build_embedder
-    from detectors.safety import SafetySuite
+    from detectors.safety import ProbeDetector, SafetySuite
+    from retrain import ProbeReloader, ReloadingScorer
 
     embedding, safety = settings.embedding, settings.safety
     embedder = build_embedder(
@@ -32,4 +37,16 @@ def build_scorer(settings: Settings) -> BatchScorer:
         relevance_threshold=safety.relevance_threshold,
         pii_min_findings=safety.pii_min_findings,
     )
-    return DetectorScorer(embedder, suite)
+    reloader = ProbeReloader(
+        settings.data_dir / "registry",
+        [detector for detector in suite.detectors if isinstance(detector, ProbeDetector)],
+        poll_s=settings.retrain.reload_poll_s,
+        embedder_name=embedder.name,
+    )
+    return ReloadingScorer(DetectorScorer(embedder, suite), reloader)
+
+
+def scorer_embedder(scorer: BatchScorer):
+    """The embedder inside a scorer, to share with retraining (None when events are not embedded)."""
+    inner = getattr(scorer, "inner", scorer)
+    return getattr(inner, "embedder", None)

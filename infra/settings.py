@@ -112,9 +112,32 @@ class SafetySettings(BaseModel):
     relevance_threshold: float = Field(default=0.1, ge=-1, le=1)
 
 
+class ApiToken(BaseModel):
+    """A bearer token of the HTTP API and what it may do (``admin`` implies ``ingest`` and ``read``)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Shown in logs, never the token.")
+    token: SecretStr = Field(description="At least 16 characters.")
+    scopes: list[Literal["ingest", "read", "admin"]] = Field(min_length=1)
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("an API token needs at least 16 characters")
+        return value
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8321, ge=0, le=65535)
+    tokens: list[ApiToken] = Field(
+        default_factory=list,
+        description="Bearer tokens with scopes. None configured: the API binds to loopback only, without auth.",
+    )
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_batch_events: int = Field(default=1000, ge=1, le=100_000, description="Events in one ingest request.")
+    publish_timeout_s: float = Field(default=10.0, gt=0, description="Wait for the broker's ack before answering.")
+    dashboard: bool = True
 
 
 class RetrainLabelRules(BaseModel):
@@ -228,7 +251,9 @@ class MonitorSettings(BaseModel):
     default_policy: AlertPolicySettings = AlertPolicySettings()
     policies: dict[str, AlertPolicySettings] = Field(default_factory=dict, description="Per detector name.")
     reports: bool = Field(default=True, description="Write an Evidently HTML report per firing drift alert.")
-    report_max_rows: int = Field(default=1000, ge=10)
+    report_max_rows: int = Field(
+        default=300, ge=10, description="Rows per side in a report; its t-SNE map takes seconds per few hundred."
+    )
     webhooks: list[WebhookTarget] = Field(default_factory=list)
     delivery_interval_s: float = Field(default=2.0, gt=0, description="How often pending deliveries are retried.")
     delivery_attempts: int = Field(default=3, ge=1, description="Tries per delivery round, with backoff between.")

@@ -222,13 +222,16 @@ class RetrainService:
             self._record(run_id, stream, RetrainStatus.REQUESTED, now, message=reason)
             self._active.add(stream)
         future = self._executor.submit(self._execute, run_id, stream, reason, alert, now, since)
-        self._futures[run_id] = future
+        self._futures = {k: f for k, f in self._futures.items() if not f.done()} | {run_id: future}
         log.warning("retraining %s requested as %s: %s", stream, run_id, reason)
         return TriggerResult(run_id, decision)
 
     def wait(self, run_id: str, timeout_s: float | None = None) -> RunSummary:
         """Block until the run ``trigger`` started has finished; returns its summary."""
-        return self._futures[run_id].result(timeout=timeout_s)
+        future = self._futures.get(run_id)
+        if future is None:  # finished earlier and pruned: the store has it
+            return summarise(self.store.retrain_runs(run_id))[0]
+        return future.result(timeout=timeout_s)
 
     # ---- a run --------------------------------------------------------------------------------
 

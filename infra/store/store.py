@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +37,22 @@ from infra.store.migrate import (
 )
 from schemas import (
     Alert,
+    AlertCount,
+    AlertKind,
     AlertState,
     DeadLetter,
     DriftResult,
+    FeedbackByVersion,
     FeedbackEvent,
     RetrainRun,
+    RetrainRunSummary,
+    RetrainStatus,
+    SafetyBucket,
     ScoredFeedback,
     ScoredInference,
     StreamKey,
+    StreamOverview,
+    UsageBucket,
 )
 from schemas.retrain import ProbeVersion
 
@@ -65,6 +73,7 @@ TABLES = (
     "reference_pins",
     "alert_policy_state",
     "alert_outbox",
+    "probe_versions",
 )
 """Every table the store owns, as queries name them (on a cluster these are the Distributed tables)."""
 
@@ -873,6 +882,229 @@ class Store:
             for r in rows
         ]
 
+    # ---- dashboard and API aggregates (driftloop.api); every aggregation runs in ClickHouse ----------
+
+    def stream_overviews(self, now: datetime, window_s: int = 3600) -> list[StreamOverview]:
+        """Every stream with its totals, and its rates over ``[now - window_s, now)`` of event time."""
+        since = row_lib.utc(now) - timedelta(seconds=window_s)
+        params: dict[str, Any] = {"since": since, "now": row_lib.utc(now)}
+        window = "{since:DateTime64(6, 'UTC')} AND {now:DateTime64(6, 'UTC')}"
+        key = ("app", "model", "model_version")
+        events = self._rows(
+            "SELECT app, model, model_version, count() AS events, min(event_time) AS first_event, "
+            f"max(event_time) AS last_event, countIf(event_time BETWEEN {window}) AS window_events "
+            "FROM inference FINAL GROUP BY app, model, model_version ORDER BY app, model, model_version",
+            params,
+        )
+        safety = self._rows(
+            "SELECT app, model, model_version, uniqExact(event_id) AS scored, "
+            "uniqExactIf(event_id, breached) AS breached FROM safety_scores FINAL "
+            f"WHERE event_time BETWEEN {window} GROUP BY app, model, model_version",
+            params,
+        )
+        thumbs = self._rows(
+            "SELECT i.app AS app, i.model AS model, i.model_version AS model_version, count() AS thumbs, "
+            "countIf(f.value < 0) AS down FROM (SELECT event_id, value FROM feedback FINAL "
+            f"WHERE kind = 'thumbs' AND feedback_time BETWEEN {window}) AS f "
+            "GLOBAL INNER JOIN (SELECT event_id, app, model, model_version FROM inference FINAL "
+            "WHERE event_id GLOBAL IN (SELECT event_id FROM feedback WHERE kind = 'thumbs' "
+            f"AND feedback_time BETWEEN {window})) AS i ON f.event_id = i.event_id "
+            "GROUP BY app, model, model_version",
+            params,
+        )
+        open_alerts = self._rows(
+            "SELECT app, model, model_version, count() AS open FROM (SELECT dedup_key, any(app) AS app, "
+            "any(model) AS model, any(model_version) AS model_version, argMax(state, created_at) AS last_state "
+            "FROM alerts FINAL GROUP BY dedup_key) WHERE last_state = 'firing' GROUP BY app, model, model_version"
+        )
+        by_key = {
+            name: {tuple(r[k] for k in key): r for r in rows}
+            for name, rows in (("safety", safety), ("thumbs", thumbs), ("alerts", open_alerts))
+        }
+        out = []
+        for r in events:
+            k = tuple(r[c] for c in key)
+            s, t, a = by_key["safety"].get(k), by_key["thumbs"].get(k), by_key["alerts"].get(k)
+            out.append(
+                StreamOverview(
+                    stream=StreamKey(app=r["app"], model=r["model"], model_version=r["model_version"]),
+                    events=r["events"],
+                    first_event=r["first_event"],
+                    last_event=r["last_event"],
+                    window_s=window_s,
+                    window_events=r["window_events"],
+                    event_rate_per_min=r["window_events"] * 60.0 / window_s,
+                    safety_breach_rate=s["breached"] / s["scored"] if s and s["scored"] else None,
+                    thumbs_feedback=t["thumbs"] if t else 0,
+                    thumbs_down_rate=t["down"] / t["thumbs"] if t and t["thumbs"] else None,
+                    open_alerts=a["open"] if a else 0,
+                )
+            )
+        return out
+
+    def usage_buckets(self, stream: StreamKey, start: datetime, end: datetime, bucket_s: int) -> list[UsageBucket]:
+        """Events, latency quantiles, mean tokens and summed cost of ``stream`` per ``bucket_s`` of event time."""
+        where = _Where().stream(stream).time("event_time", start, end)
+        rows = self._rows(
+            "SELECT toStartOfInterval(event_time, toIntervalSecond({bucket_s:UInt32})) AS bucket, count() AS events, "
+            "quantileIf(0.5)(latency_ms, isNotNull(latency_ms)) AS p50, "
+            "quantileIf(0.95)(latency_ms, isNotNull(latency_ms)) AS p95, countIf(isNotNull(latency_ms)) AS n_latency, "
+            "avgIf(tokens_in, isNotNull(tokens_in)) AS tin, countIf(isNotNull(tokens_in)) AS n_tin, "
+            "avgIf(tokens_out, isNotNull(tokens_out)) AS tout, countIf(isNotNull(tokens_out)) AS n_tout, "
+            "sumIf(cost_usd, isNotNull(cost_usd)) AS cost, countIf(isNotNull(cost_usd)) AS n_cost "
+            f"FROM inference FINAL {where.sql()} GROUP BY bucket ORDER BY bucket",
+            {**where.params, "bucket_s": bucket_s},
+        )
+        return [
+            UsageBucket(
+                bucket=r["bucket"],
+                events=r["events"],
+                latency_p50_ms=r["p50"] if r["n_latency"] else None,
+                latency_p95_ms=r["p95"] if r["n_latency"] else None,
+                tokens_in_mean=r["tin"] if r["n_tin"] else None,
+                tokens_out_mean=r["tout"] if r["n_tout"] else None,
+                cost_usd=r["cost"] if r["n_cost"] else None,
+            )
+            for r in rows
+        ]
+
+    def safety_buckets(self, stream: StreamKey, start: datetime, end: datetime, bucket_s: int) -> list[SafetyBucket]:
+        """Per detector and ``bucket_s`` of event time: events scored, events with a breach, their share."""
+        where = _Where().stream(stream).time("event_time", start, end)
+        rows = self._rows(
+            "SELECT toStartOfInterval(event_time, toIntervalSecond({bucket_s:UInt32})) AS bucket, detector, "
+            "uniqExact(event_id) AS scored, uniqExactIf(event_id, breached) AS breached "
+            f"FROM safety_scores FINAL {where.sql()} GROUP BY bucket, detector ORDER BY bucket, detector",
+            {**where.params, "bucket_s": bucket_s},
+        )
+        return [SafetyBucket(**r, rate=r["breached"] / r["scored"] if r["scored"] else 0.0) for r in rows]
+
+    def feedback_by_version(
+        self, app: str, model: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> list[FeedbackByVersion]:
+        """Feedback in ``[start, end)`` of feedback time on ``app``'s inferences, per model and version."""
+        fb = _Where().time("feedback_time", start, end)
+        inf = _Where().add("app = {app:String}", app=app)
+        if model is not None:
+            inf.add("model = {model:String}", model=model)
+        rows = self._rows(
+            "SELECT i.app AS app, i.model AS model, i.model_version AS model_version, count() AS feedback, "
+            "countIf(f.kind = 'thumbs') AS thumbs, countIf(f.kind = 'thumbs' AND f.value < 0) AS thumbs_down, "
+            "countIf(f.kind = 'rating') AS ratings, avgIf(f.value, f.kind = 'rating') AS mean_rating, "
+            "countIf(f.kind = 'flag') AS flags "
+            f"FROM (SELECT event_id, kind, value FROM feedback FINAL {fb.sql()}) AS f "
+            "GLOBAL INNER JOIN (SELECT event_id, app, model, model_version FROM inference FINAL "
+            f"{inf.sql()}) AS i ON f.event_id = i.event_id "
+            "GROUP BY app, model, model_version ORDER BY app, model, model_version",
+            {**fb.params, **inf.params},
+        )
+        return [
+            FeedbackByVersion(
+                stream=StreamKey(app=r["app"], model=r["model"], model_version=r["model_version"]),
+                feedback=r["feedback"],
+                thumbs=r["thumbs"],
+                thumbs_down=r["thumbs_down"],
+                thumbs_down_rate=r["thumbs_down"] / r["thumbs"] if r["thumbs"] else None,
+                ratings=r["ratings"],
+                mean_rating=r["mean_rating"] if r["ratings"] else None,
+                flags=r["flags"],
+            )
+            for r in rows
+        ]
+
+    def latest_clusters(self, stream: StreamKey) -> DriftResult | None:
+        """The latest stored verdict of ``stream`` that carries topic clusters, if any."""
+        where = _Where().stream(stream).add("clusters NOT IN ('', '[]')")
+        rows = self._rows(
+            f"SELECT * FROM drift_scores FINAL {where.sql()} ORDER BY window_start DESC, detector, feature LIMIT 1",
+            where.params,
+        )
+        return row_lib.drift_from_row(rows[0]) if rows else None
+
+    def alert_page(
+        self,
+        stream: StreamKey | None = None,
+        *,
+        state: AlertState | None = None,
+        kind: AlertKind | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        open_only: bool = False,
+        alert_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Alert]:
+        """Alert transitions created in ``[since, until)``, newest first.
+
+        ``open_only`` keeps the alerts whose latest transition (per dedup key) is still firing.
+        """
+        where = _Where().stream(stream).time("created_at", since, until)
+        if state is not None:
+            where.add("state = {state:String}", state=state.value)
+        if kind is not None:
+            where.add("kind = {kind:String}", kind=kind.value)
+        if alert_id is not None:
+            where.add("alert_id = {alert_id:String}", alert_id=alert_id)
+        if open_only:
+            where.add(
+                "state = 'firing' AND (dedup_key, created_at) IN "
+                "(SELECT dedup_key, max(created_at) FROM alerts FINAL GROUP BY dedup_key)"
+            )
+        rows = self._rows(
+            f"SELECT * FROM alerts FINAL {where.sql()} ORDER BY created_at DESC, alert_id LIMIT {{limit:UInt64}}",
+            {**where.params, "limit": limit},
+        )
+        return [row_lib.alert_from_row(r) for r in rows]
+
+    def alert_counts(self) -> list[AlertCount]:
+        """Alerts (dedup keys) by the state of their latest transition: how many are firing, how many resolved."""
+        rows = self._rows(
+            "SELECT last_state AS state, count() AS count FROM (SELECT dedup_key, argMax(state, created_at) "
+            "AS last_state FROM alerts FINAL GROUP BY dedup_key) GROUP BY state ORDER BY state"
+        )
+        return [AlertCount(**r) for r in rows]
+
+    _RUNS = (
+        "SELECT run_id, app, model, model_version, status AS st, job AS jb, updated_at AS ts, "
+        "multiIf(status = 'requested', 0, status = 'running', 1, 2) AS rk, snapshot_sha256 AS snap, "
+        "champion_version AS champ, challenger_version AS chall, metrics AS mx, message AS msg FROM retrain_runs FINAL"
+    )
+    """Run transitions with short column names, so aggregates may be aliased as the columns they summarise."""
+
+    def retrain_run_summaries(
+        self, stream: StreamKey | None = None, *, status: RetrainStatus | None = None, limit: int = 100
+    ) -> list[RetrainRunSummary]:
+        """One row per retraining run (latest status, evidence of its transitions), newest request first."""
+        where = _Where().stream(stream)
+        having = ""
+        params: dict[str, Any] = {**where.params, "limit": limit}
+        if status is not None:
+            having = "HAVING status = {status:String}"
+            params["status"] = status.value
+        rows = self._rows(
+            "SELECT run_id, any(app) AS app, any(model) AS model, any(model_version) AS model_version, "
+            "argMax(st, (ts, rk)) AS status, argMax(jb, (ts, rk)) AS job, min(ts) AS requested_at, "
+            "max(ts) AS updated_at, argMaxIf(snap, (ts, rk), isNotNull(snap)) AS snapshot_sha256, "
+            "argMaxIf(champ, (ts, rk), isNotNull(champ)) AS champion_version, "
+            "argMaxIf(chall, (ts, rk), isNotNull(chall)) AS challenger_version, "
+            "argMaxIf(mx, (ts, rk), notEmpty(mx)) AS metrics, argMaxIf(msg, (ts, rk), msg != '') AS message "
+            f"FROM ({self._RUNS} {where.sql()}) GROUP BY run_id {having} "
+            "ORDER BY requested_at DESC, run_id LIMIT {limit:UInt64}",
+            params,
+        )
+        return [
+            RetrainRunSummary(
+                stream=StreamKey(app=r.pop("app"), model=r.pop("model"), model_version=r.pop("model_version")), **r
+            )
+            for r in rows
+        ]
+
+    def retrain_status_counts(self) -> dict[str, int]:
+        """Retraining runs by their latest status."""
+        rows = self._rows(
+            "SELECT status, count() AS count FROM (SELECT run_id, argMax(st, (ts, rk)) AS status "
+            f"FROM ({self._RUNS}) GROUP BY run_id) GROUP BY status ORDER BY status"
+        )
+        return {r["status"]: int(r["count"]) for r in rows}
 
 def connect(settings: Settings, *, migrate: bool = True) -> Store:
     """Open the store ``settings`` describe (``settings.clickhouse``, DSN from ``settings.clickhouse_dsn()``)."""

@@ -1,0 +1,236 @@
+"""The dashboard: an overview of every stream and a page per stream, drawn offline with plotly.js.
+
+Pages are rendered on the server from the same store queries as the JSON API (aggregated in
+ClickHouse); ``static/dashboard.js`` draws the charts from the data embedded in the page.
+With tokens configured, the dashboard asks for a token with the read scope once and keeps it
+in an HttpOnly cookie.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlencode
+
+import plotly
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from driftloop.api.auth import COOKIE, authenticate
+from driftloop.api.context import ApiContext
+from driftloop.api.deps import auto_bucket, optional_stream
+from schemas import Alert, DriftResult, Scope, StreamKey
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+router = APIRouter(include_in_schema=False)
+
+
+def _allowed(request: Request) -> bool:
+    context: ApiContext = request.app.state.context
+    api = context.settings.api
+    client = request.client.host if request.client else None
+    auth = request.headers.get("authorization", "")
+    token = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get(COOKIE)
+    principal = authenticate(api, token, client)
+    return principal is not None and principal.allows(Scope.READ)
+
+
+def _login_redirect(request: Request) -> Response:
+    if not request.app.state.context.settings.api.tokens:
+        return HTMLResponse("this API has no tokens configured and serves loopback clients only", status_code=401)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/dashboard/login?{urlencode({'next': target})}", status_code=303)
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse("/dashboard", status_code=307)
+
+
+@router.get("/static/plotly.min.js")
+def plotly_js() -> FileResponse:
+    """plotly.js from the installed plotly package: the dashboard needs no network."""
+    return FileResponse(PLOTLY_JS, media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/dashboard/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/dashboard", failed: bool = False) -> Response:
+    return TEMPLATES.TemplateResponse(request, "login.html", {"next": _safe_next(next), "failed": failed})
+
+
+@router.post("/dashboard/login")
+async def login(request: Request) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0]
+    target = _safe_next((form.get("next") or ["/dashboard"])[0])
+    context: ApiContext = request.app.state.context
+    principal = authenticate(context.settings.api, token, request.client.host if request.client else None)
+    if principal is None or not principal.allows(Scope.READ):
+        return RedirectResponse(f"/dashboard/login?failed=true&next={quote(target)}", status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only paths of this dashboard: never an open redirect."""
+    return target if target.startswith("/dashboard") and "//" not in target else "/dashboard"
+
+
+def stream_link(stream: StreamKey) -> str:
+    return "/dashboard/stream?" + urlencode(
+        {"app": stream.app, "model": stream.model, "model_version": stream.model_version}
+    )
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def overview(request: Request, window_s: Annotated[int, Query(ge=60, le=30 * 86400)] = 3600) -> Response:
+    if not _allowed(request):
+        return _login_redirect(request)
+    context: ApiContext = request.app.state.context
+    store = context.store
+    now = context.clock()
+    streams = store.stream_overviews(now, window_s) if store else []
+    open_alerts = store.alert_page(open_only=True, limit=50) if store else []
+    runs = store.retrain_run_summaries(limit=10) if store else []
+    end = max([now, *(s.last_event for s in streams)]) + timedelta(seconds=1)
+    start = end - timedelta(hours=24)
+    bucket = auto_bucket(end - start)
+    rates = []
+    for s in streams[:20]:
+        usage = store.usage_buckets(s.stream, start, end, bucket) if store else []
+        rates.append(
+            {
+                "name": str(s.stream),
+                "x": [u.bucket.isoformat() for u in usage],
+                "y": [u.events * 60.0 / bucket for u in usage],
+            }
+        )
+    return TEMPLATES.TemplateResponse(
+        request,
+        "overview.html",
+        {
+            "streams": streams,
+            "open_alerts": open_alerts,
+            "runs": runs,
+            "window_s": window_s,
+            "link": stream_link,
+            "data": {"rates": rates, "bucket_s": bucket},
+            "has_store": store is not None,
+        },
+    )
+
+
+def _p_value(result: DriftResult) -> float | None:
+    p = result.adjusted_p_value if result.adjusted_p_value is not None else result.p_value
+    return None if p is None else max(p, 1e-6)
+
+
+def drift_chart(results: list[DriftResult], alerts: list[Alert]) -> dict[str, Any]:
+    """p-value per detector and window (adjusted when corrected), the alpha line, and alert markers."""
+    series: dict[str, dict[str, list[Any]]] = {}
+    for r in results:
+        p = _p_value(r)
+        if p is None or r.window_end is None:
+            continue
+        s = series.setdefault(f"{r.detector} ({r.feature})", {"x": [], "y": [], "decision": []})
+        s["x"].append(r.window_end.isoformat())
+        s["y"].append(p)
+        s["decision"].append(r.decision.value)
+    alphas = sorted({r.alpha for r in results})
+    markers = []
+    for a in alerts:
+        if a.drift is None:
+            continue
+        at = a.drift.window_end or a.created_at
+        markers.append({"x": at.isoformat(), "state": a.state.value, "text": a.summary, "detector": a.detector})
+    return {
+        "series": [{"name": name, **values} for name, values in sorted(series.items())],
+        "alpha": alphas[0] if alphas else None,
+        "alerts": markers,
+    }
+
+
+@router.get("/dashboard/stream", response_class=HTMLResponse)
+def stream_page(
+    request: Request,
+    app: Annotated[str | None, Query(max_length=128)] = None,
+    model: Annotated[str | None, Query(max_length=128)] = None,
+    model_version: Annotated[str | None, Query(max_length=128)] = None,
+    hours: Annotated[float, Query(gt=0, le=24 * 90)] = 24,
+) -> Response:
+    if not _allowed(request):
+        return _login_redirect(request)
+    stream = optional_stream(app, model, model_version)
+    if stream is None:
+        return RedirectResponse("/dashboard", status_code=303)
+    context: ApiContext = request.app.state.context
+    store = context.store
+    now = context.clock()
+    overview = next((s for s in (store.stream_overviews(now) if store else []) if s.stream == stream), None)
+    last: datetime = max(now, overview.last_event) if overview else now
+    end = last + timedelta(seconds=1)
+    start = end - timedelta(hours=hours)
+    bucket = auto_bucket(end - start)
+    usage = store.usage_buckets(stream, start, end, bucket) if store else []
+    safety = store.safety_buckets(stream, start, end, bucket) if store else []
+    feedback = store.feedback_by_version(stream.app, stream.model, start, end) if store else []
+    drift = store.drift_results(stream, start, end, limit=5000) if store else []
+    alerts = store.alert_page(stream, limit=200) if store else []
+    runs = store.retrain_run_summaries(stream, limit=50) if store else []
+    clusters = store.latest_clusters(stream) if store else None
+    safety_series: dict[str, dict[str, list[Any]]] = {}
+    for b in safety:
+        s = safety_series.setdefault(b.detector, {"x": [], "y": []})
+        s["x"].append(b.bucket.isoformat())
+        s["y"].append(b.rate)
+    data = {
+        "bucket_s": bucket,
+        "drift": drift_chart(drift, alerts),
+        "safety": [{"name": name, **values} for name, values in sorted(safety_series.items())],
+        "feedback": [
+            {
+                "version": f.stream.model_version,
+                "thumbs_down_rate": f.thumbs_down_rate,
+                "mean_rating": f.mean_rating,
+                "feedback": f.feedback,
+                "current": f.stream == stream,
+            }
+            for f in feedback
+        ],
+        "usage": {
+            "x": [u.bucket.isoformat() for u in usage],
+            "events": [u.events for u in usage],
+            "p50": [u.latency_p50_ms for u in usage],
+            "p95": [u.latency_p95_ms for u in usage],
+            "tokens_in": [u.tokens_in_mean for u in usage],
+            "tokens_out": [u.tokens_out_mean for u in usage],
+            "cost": [u.cost_usd for u in usage],
+        },
+    }
+    totals = {
+        "events": sum(u.events for u in usage),
+        "cost": sum(u.cost_usd or 0 for u in usage),
+        "latency_p95": max((u.latency_p95_ms for u in usage if u.latency_p95_ms is not None), default=None),
+    }
+    return TEMPLATES.TemplateResponse(
+        request,
+        "stream.html",
+        {
+            "stream": stream,
+            "overview": overview,
+            "alerts": alerts,
+            "runs": runs,
+            "clusters": clusters,
+            "totals": totals,
+            "hours": hours,
+            "start": start,
+            "end": end,
+            "data": data,
+            "has_store": store is not None,
+        },
+    )
