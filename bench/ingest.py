@@ -13,24 +13,14 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
+from _harness import running_service
 from aiokafka import AIOKafkaConsumer
-from rich.progress import Progress
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from driftloop import Publisher  # noqa: E402
-from infra.kafka import LocalBroker, ensure_topics  # noqa: E402
-from infra.settings import KafkaSettings, Settings  # noqa: E402
-from schemas import InferenceEvent  # noqa: E402
+from driftloop import Publisher
+from schemas import InferenceEvent
 
 
 def make_events(count: int) -> list[bytes]:
@@ -81,45 +71,17 @@ def main() -> None:
     args = parser.parse_args()
     payloads = make_events(args.events)
 
-    with tempfile.TemporaryDirectory() as tmp, LocalBroker(Path(tmp) / "broker.log") as broker:
-        prefix = f"bench{uuid.uuid4().hex[:6]}"
-        env = {
-            **os.environ,
-            "DRIFTLOOP_DATA_DIR": str(Path(tmp) / "data"),
-            "DRIFTLOOP_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "DRIFTLOOP_KAFKA__TOPIC_PREFIX": prefix,
-            "DRIFTLOOP_API__PORT": "0",
-            "DRIFTLOOP_EMBEDDING__ENABLED": "false",
-        }
-        settings = Settings(kafka=KafkaSettings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix))
-        ensure_topics(settings, broker.bootstrap_servers)
-        log = (Path(tmp) / "service.log").open("wb")
-        service = subprocess.Popen([sys.executable, "-m", "driftloop.cli", "up"], env=env, stdout=log, stderr=log)
-        runtime = Path(tmp) / "data" / "runtime.json"
-        while not runtime.exists():
-            if service.poll() is not None:
-                sys.exit(f"driftloop up exited: {(Path(tmp) / 'service.log').read_text()[-3000:]}")
-            time.sleep(0.2)
-        api = json.loads(runtime.read_text())["api_url"]
-        time.sleep(6)  # consumer group joins
-
+    with running_service(DRIFTLOOP_EMBEDDING__ENABLED="false") as service:
         started = time.perf_counter()
-        with Publisher(broker.bootstrap_servers, settings) as publisher:
+        with Publisher(service.bootstrap_servers, service.settings) as publisher:
             for i, payload in enumerate(payloads):
                 publisher.publish_raw("inference", payload, key=f"bench-{i}")
         published_s = time.perf_counter() - started
-        stored = 0
-        with Progress(transient=True) as progress:
-            task = progress.add_task("stored", total=args.events)
-            while stored < args.events:
-                time.sleep(0.25)
-                stored = httpx.get(f"{api}/v1/status", timeout=30).json()["table_counts"]["inference"]
-                progress.update(task, completed=stored)
+        service.wait_stored(args.events)
         pipeline_s = time.perf_counter() - started
-        service.terminate()
-        service.wait(timeout=60)
-
-        bare_rate = asyncio.run(bare_consume_rate(broker.bootstrap_servers, settings.topic("inference"), args.events))
+        bare_rate = asyncio.run(
+            bare_consume_rate(service.bootstrap_servers, service.settings.topic("inference"), args.events)
+        )
 
     pipeline_rate = args.events / pipeline_s
     print(

@@ -88,7 +88,7 @@ class Worker:
             else:
                 valid.append(decoded)
         scored = await asyncio.get_running_loop().run_in_executor(None, self.scorer.score, valid) if valid else []
-        alerts = safety_alerts(scored)
+        alerts = safety_alerts(scored, self.settings.safety.alert_detectors)
         messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in dead]
         messages += self._scored_messages(scored)
         messages += [(self.alerts_topic, alert.dedup_key, alert.model_dump_json().encode()) for alert in alerts]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
 from schemas import Alert, AlertKind, AlertState, ScoredInference, Severity, StreamKey
@@ -11,8 +11,8 @@ from schemas import Alert, AlertKind, AlertState, ScoredInference, Severity, Str
 _NAMESPACE = uuid.UUID("7f1c0de0-5a7e-4d1f-9c1e-d81f7100a1e7")
 
 
-def safety_alerts(scored: Iterable[ScoredInference]) -> list[Alert]:
-    """One firing alert per event with at least one breached safety score.
+def safety_alerts(scored: Iterable[ScoredInference], alerting: Collection[str]) -> list[Alert]:
+    """One firing alert per event with at least one breached score of an ``alerting`` detector.
 
     The alert id is derived from the event id, so a redelivered event raises the same alert
     (consumers of the alerts topic can deduplicate on it).
@@ -20,7 +20,7 @@ def safety_alerts(scored: Iterable[ScoredInference]) -> list[Alert]:
     alerts = []
     now = datetime.now(UTC)
     for row in scored:
-        breached = [score for score in row.safety if score.breached]
+        breached = [score for score in row.safety if score.breached and score.detector in alerting]
         if not breached:
             continue
         event = row.event

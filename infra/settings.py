@@ -107,6 +107,10 @@ class SafetySettings(BaseModel):
     jailbreak_threshold: float = Field(default=0.5, ge=0, le=1)
     harmful_threshold: float = Field(default=0.5, ge=0, le=1)
     pii_min_findings: int = Field(default=1, ge=1)
+    alert_detectors: list[Literal["jailbreak", "harmful_request", "toxicity", "pii", "refusal", "relevance"]] = Field(
+        default_factory=lambda: ["jailbreak", "harmful_request", "toxicity", "pii"],
+        description="Detectors whose breach raises a per-event alert; the others are stored and monitored only.",
+    )
     toxicity_threshold: float = Field(default=0.5, ge=0, le=1)
     refusal_threshold: float = Field(default=0.5, ge=0, le=1)
     relevance_threshold: float = Field(default=0.1, ge=-1, le=1)
@@ -251,8 +255,9 @@ class MonitorSettings(BaseModel):
     default_policy: AlertPolicySettings = AlertPolicySettings()
     policies: dict[str, AlertPolicySettings] = Field(default_factory=dict, description="Per detector name.")
     reports: bool = Field(default=True, description="Write an Evidently HTML report per firing drift alert.")
-    report_max_rows: int = Field(
-        default=300, ge=10, description="Rows per side in a report; its t-SNE map takes seconds per few hundred."
+    report_max_rows: int = Field(default=500, ge=10, description="Rows per side in a report.")
+    report_embedding_map: bool = Field(
+        default=False, description="Add Evidently's t-SNE embedding map (tens of seconds per alert on 2 cores)."
     )
     webhooks: list[WebhookTarget] = Field(default_factory=list)
     delivery_interval_s: float = Field(default=2.0, gt=0, description="How often pending deliveries are retried.")

@@ -507,6 +507,20 @@ class Store:
             response_embeddings=_embeddings([r["response_embedding"] for r in rows]),
         )
 
+    def breached_event_ids(self, detectors: Sequence[str]) -> set[str]:
+        """Ids of events with a breached score from any of ``detectors``."""
+        rows = self._rows(
+            "SELECT DISTINCT event_id FROM safety_scores FINAL "
+            "WHERE breached AND detector IN {detectors:Array(String)}",
+            {"detectors": list(detectors)},
+        )
+        return {r["event_id"] for r in rows}
+
+    def embedding_models(self) -> list[str]:
+        """The embedding models stored rows were embedded with (empty name: not embedded)."""
+        rows = self._rows("SELECT DISTINCT embedding_model FROM inference WHERE embedding_model != ''")
+        return sorted(r["embedding_model"] for r in rows)
+
     def feedback_joined(
         self,
         start: datetime | None = None,

@@ -1,0 +1,78 @@
+"""Shared by the benchmarks: a local broker and `driftloop up` as a subprocess, polled until rows are stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from rich.progress import Progress
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from infra.kafka import LocalBroker, ensure_topics  # noqa: E402
+from infra.settings import KafkaSettings, Settings  # noqa: E402
+
+
+@dataclass
+class BenchService:
+    settings: Settings
+    bootstrap_servers: str
+    api_url: str
+    process: subprocess.Popen[bytes]
+
+    def stored(self) -> int:
+        return httpx.get(f"{self.api_url}/v1/status", timeout=60).json()["table_counts"]["inference"]
+
+    def wait_stored(self, expected: int, label: str = "stored") -> None:
+        with Progress(transient=True) as progress:
+            task = progress.add_task(label, total=expected)
+            stored = 0
+            while stored < expected:
+                time.sleep(0.25)
+                stored = self.stored()
+                progress.update(task, completed=stored)
+
+
+@contextmanager
+def running_service(**env_overrides: str) -> Iterator[BenchService]:
+    """A fresh local broker and data dir, topics created, `driftloop up` started and its groups joined."""
+    with tempfile.TemporaryDirectory() as tmp, LocalBroker(Path(tmp) / "broker.log") as broker:
+        prefix = f"bench{uuid.uuid4().hex[:6]}"
+        env = {
+            **os.environ,
+            "DRIFTLOOP_DATA_DIR": str(Path(tmp) / "data"),
+            "DRIFTLOOP_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "DRIFTLOOP_KAFKA__TOPIC_PREFIX": prefix,
+            "DRIFTLOOP_API__PORT": "0",
+            **env_overrides,
+        }
+        settings = Settings(kafka=KafkaSettings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix))
+        ensure_topics(settings, broker.bootstrap_servers)
+        log_path = Path(tmp) / "service.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "driftloop.cli", "up"], env=env, stdout=log, stderr=log, cwd=REPO
+            )
+        runtime = Path(tmp) / "data" / "runtime.json"
+        try:
+            while not runtime.exists():
+                if process.poll() is not None:
+                    sys.exit(f"driftloop up exited: {log_path.read_text()[-3000:]}")
+                time.sleep(0.2)
+            api_url = json.loads(runtime.read_text())["api_url"]
+            time.sleep(6)  # consumer group joins on the local broker
+            yield BenchService(settings, broker.bootstrap_servers, api_url, process)
+        finally:
+            process.terminate()
+            process.wait(timeout=120)

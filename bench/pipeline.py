@@ -1,0 +1,71 @@
+"""Fully scored throughput: events/s through `driftloop up` with embedding and every safety detector.
+
+Beside it, in the same run, the standalone embedder on the same texts (a fresh embedder with the
+same settings, cache included), so the ratio shows what the pipeline costs on top of embedding.
+Each event has two texts (prompt and response), so the embedder's rate in events/s is half its
+texts/s. Traffic is the project's demo generator (prompts repeat as they do in real apps). Prints JSON.
+
+    python bench/pipeline.py --events 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from _harness import running_service
+
+from driftloop import Publisher
+from driftloop.demo import DemoConfig, generate
+from driftloop.startup import build_scorer, scorer_embedder
+from infra.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=3000)
+    args = parser.parse_args()
+    calls = [
+        item.event
+        for item in generate(DemoConfig(seed=3, count=args.events, feedback_fraction=0.0))
+        if item.event is not None
+    ]
+    settings = Settings()
+    with running_service(
+        DRIFTLOOP_EMBEDDING__ENABLED="true", DRIFTLOOP_EMBEDDING__BACKEND=settings.embedding.backend
+    ) as service:
+        started = time.perf_counter()
+        with Publisher(service.bootstrap_servers, service.settings) as publisher:
+            for event in calls:
+                publisher.publish_inference(event)
+        service.wait_stored(len(calls), "scored and stored")
+        pipeline_rate = len(calls) / (time.perf_counter() - started)
+
+    embedder = scorer_embedder(build_scorer(settings))
+    texts = [e.prompt for e in calls] + [e.response for e in calls]
+    started = time.perf_counter()
+    for i in range(0, len(texts), 2 * settings.ingest.batch_size):
+        embedder.embed(texts[i : i + 2 * settings.ingest.batch_size])
+    embed_texts_rate = len(texts) / (time.perf_counter() - started)
+
+    print(
+        json.dumps(
+            {
+                "events": len(calls),
+                "embedding_backend": embedder.name,
+                "pipeline_scored_events_per_s": round(pipeline_rate, 1),
+                "embedder_texts_per_s": round(embed_texts_rate, 1),
+                "embedder_events_per_s": round(embed_texts_rate / 2, 1),
+                "pipeline_vs_embedder": round(pipeline_rate / (embed_texts_rate / 2), 3),
+                "target_pipeline_vs_embedder": 0.8,
+                "cpus": os.cpu_count(),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
