@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import time
+from datetime import UTC, datetime
 
 from _harness import running_service
 
@@ -29,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     calls = [
         item.event
-        for item in generate(DemoConfig(seed=3, count=args.events, feedback_fraction=0.0))
+        for item in generate(DemoConfig(seed=3, count=args.events, start=datetime.now(UTC), feedback_fraction=0.0))
         if item.event is not None
     ]
     settings = Settings()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaConsumer
@@ -22,7 +23,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def demo_calls(count: int, unsafe_fraction: float):
-    config = DemoConfig(seed=11, count=count, unsafe_at=0, unsafe_fraction=unsafe_fraction, feedback_fraction=0.0)
+    config = DemoConfig(
+        seed=11,
+        count=count,
+        start=datetime.now(UTC),  # inside the store's retention (rows older than events_ttl_days are dropped)
+        unsafe_at=0,
+        unsafe_fraction=unsafe_fraction,
+        feedback_fraction=0.0,
+    )
     return [item for item in generate(config) if item.event is not None]
 
 
