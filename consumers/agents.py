@@ -17,6 +17,7 @@ from faust.types import EventT
 
 from consumers.alerts import safety_alerts
 from consumers.decode import Rejection, decode_event
+from consumers.privacy import Privacy
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
 from consumers.scoring import BatchScorer
 from infra.settings import Settings
@@ -52,6 +53,7 @@ class Worker:
         self.scorer = scorer
         self.health = Health()
         self.stats = WorkerStats()
+        self.privacy = Privacy.from_settings(settings.privacy)
         self.limits = TextLimits(
             max_prompt_bytes=settings.ingest.max_text_bytes,
             max_response_bytes=settings.ingest.max_text_bytes,
@@ -89,6 +91,7 @@ class Worker:
                 valid.append(decoded)
         scored = await asyncio.get_running_loop().run_in_executor(None, self.scorer.score, valid) if valid else []
         alerts = safety_alerts(scored, self.settings.safety.alert_detectors)
+        scored = [self.privacy.apply(row) for row in scored]
         messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in dead]
         messages += self._scored_messages(scored)
         messages += [(self.alerts_topic, alert.dedup_key, alert.model_dump_json().encode()) for alert in alerts]
@@ -107,7 +110,7 @@ class Worker:
                 messages.append((self.dlq_topic, None, self._dead_letter(event, decoded).model_dump_json().encode()))
                 self.stats.dead_letters += 1
             else:
-                rows.append(ScoredFeedback(feedback=decoded, received_at=now))
+                rows.append(self.privacy.apply_feedback(ScoredFeedback(feedback=decoded, received_at=now)))
                 self.stats.valid += 1
         messages += self._scored_messages(rows)
         await retry_forever(lambda: self._publish(messages), "publishing feedback", self.health)

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -129,6 +129,20 @@ class ApiToken(BaseModel):
         if len(value.get_secret_value()) < 16:
             raise ValueError("an API token needs at least 16 characters")
         return value
+
+
+class PrivacySettings(BaseModel):
+    """What is done to events before they are stored (detectors always see the original text)."""
+
+    redact_pii: bool = Field(default=False, description="Replace PII and secrets in prompts/responses by [KIND].")
+    pseudonymise_ids: bool = Field(default=False, description="Store user and session ids as keyed hashes.")
+    id_hash_key: SecretStr | None = Field(default=None, description="Key of the id hash; required to pseudonymise.")
+
+    @model_validator(mode="after")
+    def _key_when_hashing(self) -> PrivacySettings:
+        if self.pseudonymise_ids and self.id_hash_key is None:
+            raise ValueError("privacy.id_hash_key must be set when privacy.pseudonymise_ids is on")
+        return self
 
 
 class ApiSettings(BaseModel):
@@ -284,6 +298,7 @@ class Settings(BaseSettings):
     drift: DriftSettings = DriftSettings()
     safety: SafetySettings = SafetySettings()
     api: ApiSettings = ApiSettings()
+    privacy: PrivacySettings = PrivacySettings()
     monitor: MonitorSettings = MonitorSettings()
     retrain: RetrainSettings = RetrainSettings()
 
