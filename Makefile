@@ -13,6 +13,8 @@ export TRANSFORMERS_OFFLINE := 1
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	# Debian's Chromium for the dashboard's browser tests (driven by playwright; no browser download).
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch first: a plain `torch` requirement would pull a multi-GB CUDA build.

@@ -209,8 +209,8 @@ def _parse_stream_arg(text: str):
 
 def _retrain_through_api(args: argparse.Namespace, api_url: str) -> int:
     if args.target == "list":
-        params = {"stream": args.stream} if args.stream else {}
-        response = httpx.get(f"{api_url}/v1/retrain-runs", params=params, timeout=60)
+        params = _parse_stream_arg(args.stream).model_dump() if args.stream else {}
+        response = httpx.get(f"{api_url}/v1/retrain/runs", params=params, timeout=60)
     else:
         stream = _parse_stream_arg(args.target)
         response = httpx.post(

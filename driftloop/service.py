@@ -23,7 +23,7 @@ from consumers.agents import Worker
 from consumers.app import create_faust_app
 from consumers.scoring import BatchScorer, UnscoredBatch
 from consumers.sink import Sink
-from driftloop.api import create_api
+from driftloop.api import ApiContext, check_binding, create_api
 from driftloop.errors import ServiceNotRunning
 from driftloop.runtime_file import RuntimeInfo, clear_runtime, read_runtime, write_runtime
 from driftloop.startup import scorer_embedder
@@ -121,7 +121,10 @@ def start_api(running: Running) -> threading.Thread:
     """Serve the API from a thread of this process, sharing its store."""
     settings = running.settings
     config = uvicorn.Config(
-        create_api(running.status), host=settings.api.host, port=settings.api.port, log_level="warning"
+        create_api(ApiContext.from_running(running)),
+        host=settings.api.host,
+        port=settings.api.port,
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="driftloop-api", daemon=True)
@@ -136,6 +139,7 @@ def start_api(running: Running) -> threading.Thread:
 
 def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) -> None:
     """``driftloop up``: everything in this process until interrupted."""
+    check_binding(settings.api)
     existing = read_runtime(settings)
     if existing is not None and existing.pid != os.getpid():
         raise ServiceNotRunning(f"driftloop is already running (pid {existing.pid}) with data dir {settings.data_dir}")

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.drift import ClusterShift, StreamKey
 from schemas.retrain import RetrainStatus
@@ -140,6 +140,13 @@ class RetrainRunSummary(_Out):
     message: str = ""
 
 
+def _named(stream: StreamKey) -> StreamKey:
+    for name in ("app", "model", "model_version"):
+        if not 1 <= len(getattr(stream, name)) <= 128:
+            raise ValueError(f"stream.{name} must have 1 to 128 characters")
+    return stream
+
+
 class RetrainTrigger(BaseModel):
     """``POST /v1/retrain``: start one manual run of a stream."""
 
@@ -147,6 +154,8 @@ class RetrainTrigger(BaseModel):
 
     stream: StreamKey
     reason: str = Field(default="manual", min_length=1, max_length=1000)
+
+    _stream_named = field_validator("stream")(classmethod(lambda cls, v: _named(v)))
 
 
 class RetrainTriggered(_Out):
@@ -164,6 +173,15 @@ class ReferenceRequest(BaseModel):
     start: datetime
     end: datetime
     note: str = Field(default="", max_length=1000)
+
+    _stream_named = field_validator("stream")(classmethod(lambda cls, v: _named(v)))
+
+    @field_validator("start", "end")
+    @classmethod
+    def _storable(cls, value: datetime) -> datetime:
+        if not 1900 < value.year < 2299:
+            raise ValueError("times must be between the years 1901 and 2298")
+        return value
 
 
 class ReferenceOut(_Out):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import AfterValidator
 
 from driftloop.api.context import ApiContext
 from driftloop.api.errors import ApiProblem
@@ -34,6 +35,21 @@ def get_store(context: Context) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 Name = Annotated[str | None, Query(min_length=1, max_length=128)]
+
+
+def storable(value: datetime) -> datetime:
+    """Times the store can compare against (ClickHouse's DateTime64 spans 1900-2299), naive taken as UTC.
+
+    >>> storable(datetime(2026, 1, 1)).tzinfo
+    datetime.timezone.utc
+    """
+    if not 1900 < value.year < 2299:
+        raise ValueError("times must be between the years 1901 and 2298")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(storable)]
+"""A query time: ISO 8601, naive means UTC, within the store's range."""
 
 
 def optional_stream(app: Name = None, model: Name = None, model_version: Name = None) -> StreamKey | None:
@@ -90,20 +106,14 @@ def auto_bucket(span: timedelta, target: int = 120) -> int:
     return NICE_BUCKETS_S[-1]
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def time_range(
     context: Context,
-    start: Annotated[datetime | None, Query(description="Default: end minus 24 hours.")] = None,
-    end: Annotated[datetime | None, Query(description="Default: now.")] = None,
+    start: Annotated[Instant | None, Query(description="Default: end minus 24 hours.")] = None,
+    end: Annotated[Instant | None, Query(description="Default: now.")] = None,
     bucket_s: Annotated[int | None, Query(ge=1, le=30 * 86400, description="Default: about 120 buckets.")] = None,
 ) -> TimeRange:
-    end_at = _aware(end) or context.clock()
-    start_at = _aware(start) or end_at - DEFAULT_RANGE
+    end_at = end or context.clock()
+    start_at = start or max(end_at - DEFAULT_RANGE, datetime(1900, 1, 2, tzinfo=UTC))
     if start_at >= end_at:
         raise ApiProblem(422, "start must be before end", [FieldError(field="start", message="not before end")])
     bucket = bucket_s or auto_bucket(end_at - start_at)

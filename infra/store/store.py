@@ -899,30 +899,35 @@ class Store:
     # ---- dashboard and API aggregates (driftloop.api); every aggregation runs in ClickHouse ----------
 
     def stream_overviews(self, now: datetime, window_s: int = 3600) -> list[StreamOverview]:
-        """Every stream with its totals, and its rates over ``[now - window_s, now)`` of event time."""
-        since = row_lib.utc(now) - timedelta(seconds=window_s)
-        params: dict[str, Any] = {"since": since, "now": row_lib.utc(now)}
-        window = "{since:DateTime64(6, 'UTC')} AND {now:DateTime64(6, 'UTC')}"
+        """Every stream with its totals, and its rates over the last ``window_s`` seconds.
+
+        The window ends at ``now``, or at the latest stored event time when producers' clocks run ahead;
+        feedback counts by feedback time from the window's start on.
+        """
+        latest = self._scalar("SELECT max(event_time) FROM inference")
+        end = max(row_lib.utc(now), row_lib.utc(latest)) if latest is not None else row_lib.utc(now)
+        params: dict[str, Any] = {"since": end - timedelta(seconds=window_s)}
+        window = "{since:DateTime64(6, 'UTC')}"
         key = ("app", "model", "model_version")
         events = self._rows(
             "SELECT app, model, model_version, count() AS events, min(event_time) AS first_event, "
-            f"max(event_time) AS last_event, countIf(event_time BETWEEN {window}) AS window_events "
+            f"max(event_time) AS last_event, countIf(event_time >= {window}) AS window_events "
             "FROM inference FINAL GROUP BY app, model, model_version ORDER BY app, model, model_version",
             params,
         )
         safety = self._rows(
             "SELECT app, model, model_version, uniqExact(event_id) AS scored, "
             "uniqExactIf(event_id, breached) AS breached FROM safety_scores FINAL "
-            f"WHERE event_time BETWEEN {window} GROUP BY app, model, model_version",
+            f"WHERE event_time >= {window} GROUP BY app, model, model_version",
             params,
         )
         thumbs = self._rows(
             "SELECT i.app AS app, i.model AS model, i.model_version AS model_version, count() AS thumbs, "
             "countIf(f.value < 0) AS down FROM (SELECT event_id, value FROM feedback FINAL "
-            f"WHERE kind = 'thumbs' AND feedback_time BETWEEN {window}) AS f "
+            f"WHERE kind = 'thumbs' AND feedback_time >= {window}) AS f "
             "GLOBAL INNER JOIN (SELECT event_id, app, model, model_version FROM inference FINAL "
             "WHERE event_id GLOBAL IN (SELECT event_id FROM feedback WHERE kind = 'thumbs' "
-            f"AND feedback_time BETWEEN {window})) AS i ON f.event_id = i.event_id "
+            f"AND feedback_time >= {window})) AS i ON f.event_id = i.event_id "
             "GROUP BY app, model, model_version",
             params,
         )
@@ -1027,10 +1032,11 @@ class Store:
         ]
 
     def latest_clusters(self, stream: StreamKey) -> DriftResult | None:
-        """The latest stored verdict of ``stream`` that carries topic clusters, if any."""
+        """The latest stored verdict of ``stream`` that carries topic clusters (the most clusters first), if any."""
         where = _Where().stream(stream).add("clusters NOT IN ('', '[]')")
         rows = self._rows(
-            f"SELECT * FROM drift_scores FINAL {where.sql()} ORDER BY window_start DESC, detector, feature LIMIT 1",
+            f"SELECT * FROM drift_scores FINAL {where.sql()} "
+            "ORDER BY window_start DESC, JSONLength(clusters) DESC, detector, feature LIMIT 1",
             where.params,
         )
         return row_lib.drift_from_row(rows[0]) if rows else None
@@ -1119,6 +1125,7 @@ class Store:
             f"FROM ({self._RUNS}) GROUP BY run_id) GROUP BY status ORDER BY status"
         )
         return {r["status"]: int(r["count"]) for r in rows}
+
 
 def connect(settings: Settings, *, migrate: bool = True) -> Store:
     """Open the store ``settings`` describe (``settings.clickhouse``, DSN from ``settings.clickhouse_dsn()``)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
 from driftloop.api.auth import require
-from driftloop.api.deps import Context, Limit, OptionalStream, StoreDep
+from driftloop.api.deps import Context, Instant, Limit, OptionalStream, StoreDep
 from driftloop.api.errors import ApiProblem
 from driftloop.api.routers.common import errors
 from schemas import Alert, AlertCount, AlertKind, AlertState, Scope
@@ -24,8 +23,8 @@ def list_alerts(
     stream: OptionalStream,
     state: AlertState | None = None,
     kind: AlertKind | None = None,
-    since: Annotated[datetime | None, Query(description="Created at or after this.")] = None,
-    until: Annotated[datetime | None, Query(description="Created before this.")] = None,
+    since: Annotated[Instant | None, Query(description="Created at or after this.")] = None,
+    until: Annotated[Instant | None, Query(description="Created before this.")] = None,
     open: Annotated[bool, Query(description="Only alerts whose latest transition is firing.")] = False,
     limit: Limit = 100,
 ) -> list[Alert]:

@@ -98,7 +98,7 @@ def overview(request: Request, window_s: Annotated[int, Query(ge=60, le=30 * 864
     open_alerts = store.alert_page(open_only=True, limit=50) if store else []
     runs = store.retrain_run_summaries(limit=10) if store else []
     end = max([now, *(s.last_event for s in streams)]) + timedelta(seconds=1)
-    start = end - timedelta(hours=24)
+    start = max([end - timedelta(hours=24), min((s.first_event for s in streams), default=end - timedelta(hours=24))])
     bucket = auto_bucket(end - start)
     rates = []
     for s in streams[:20]:
@@ -175,6 +175,8 @@ def stream_page(
     last: datetime = max(now, overview.last_event) if overview else now
     end = last + timedelta(seconds=1)
     start = end - timedelta(hours=hours)
+    if overview is not None and overview.first_event > start:  # a young stream: zoom in on its data
+        start = overview.first_event
     bucket = auto_bucket(end - start)
     usage = store.usage_buckets(stream, start, end, bucket) if store else []
     safety = store.safety_buckets(stream, start, end, bucket) if store else []

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from driftloop.api.auth import require
-from driftloop.api.deps import Limit, Name, OptionalStream, StoreDep
+from driftloop.api.deps import Instant, Limit, Name, OptionalStream, StoreDep
 from driftloop.api.routers.common import errors
 from schemas import DriftResult, Scope
 
@@ -20,8 +19,8 @@ def list_drift(
     store: StoreDep,
     stream: OptionalStream,
     detector: Name = None,
-    start: Annotated[datetime | None, Query(description="Windows starting at or after this.")] = None,
-    end: Annotated[datetime | None, Query(description="Windows starting before this.")] = None,
+    start: Annotated[Instant | None, Query(description="Windows starting at or after this.")] = None,
+    end: Annotated[Instant | None, Query(description="Windows starting before this.")] = None,
     limit: Limit = 1000,
 ) -> list[DriftResult]:
     return store.drift_results(stream, start, end, detector=detector, limit=limit)
