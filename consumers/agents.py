@@ -20,6 +20,7 @@ from consumers.decode import Rejection, decode_event
 from consumers.privacy import Privacy
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
 from consumers.scoring import BatchScorer
+from infra.metrics import default_metrics
 from infra.settings import Settings
 from schemas import (
     DeadLetter,
@@ -54,6 +55,7 @@ class Worker:
         self.health = Health()
         self.stats = WorkerStats()
         self.privacy = Privacy.from_settings(settings.privacy)
+        self.metrics = default_metrics()
         self.limits = TextLimits(
             max_prompt_bytes=settings.ingest.max_text_bytes,
             max_response_bytes=settings.ingest.max_text_bytes,
@@ -89,7 +91,7 @@ class Worker:
                 dead.append(self._dead_letter(event, decoded))
             else:
                 valid.append(decoded)
-        scored = await asyncio.get_running_loop().run_in_executor(None, self.scorer.score, valid) if valid else []
+        scored = await asyncio.get_running_loop().run_in_executor(None, self._score, valid) if valid else []
         alerts = safety_alerts(scored, self.settings.safety.alert_detectors)
         scored = [self.privacy.apply(row) for row in scored]
         messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in dead]
@@ -99,6 +101,9 @@ class Worker:
         self.stats.valid += len(valid)
         self.stats.dead_letters += len(dead)
         self.stats.alerts += len(alerts)
+        self.metrics.events_ingested.labels(kind="inference", source="worker").inc(len(valid))
+        for letter in dead:
+            self.metrics.dead_letters.labels(error_kind=letter.error_kind.value).inc()
 
     async def handle_feedback(self, events: Sequence[EventT]) -> None:
         now = datetime.now(UTC)
@@ -108,12 +113,20 @@ class Worker:
             decoded = decode_event(event.message.value, FeedbackEvent, self.limits)
             if isinstance(decoded, Rejection):
                 messages.append((self.dlq_topic, None, self._dead_letter(event, decoded).model_dump_json().encode()))
+                self.metrics.dead_letters.labels(error_kind=decoded.kind.value).inc()
                 self.stats.dead_letters += 1
             else:
                 rows.append(self.privacy.apply_feedback(ScoredFeedback(feedback=decoded, received_at=now)))
+                self.metrics.events_ingested.labels(kind="feedback", source="worker").inc()
                 self.stats.valid += 1
         messages += self._scored_messages(rows)
         await retry_forever(lambda: self._publish(messages), "publishing feedback", self.health)
+
+    def _score(self, events: list[InferenceEvent]) -> list[ScoredInference]:
+        with self.metrics.batch_seconds.labels(stage="score").time():
+            scored = self.scorer.score(events)
+        self.metrics.batch_size.labels(stage="score").observe(len(events))
+        return scored
 
     def _scored_messages(
         self, rows: Sequence[ScoredInference | ScoredFeedback]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from detectors.embedding import Embedder
 from detectors.safety import SafetyBatch, SafetySuite
+from infra.metrics import default_metrics
 from schemas import InferenceEvent, SafetyScore, ScoredInference
 
 
@@ -21,12 +22,14 @@ class DetectorScorer:
     def __init__(self, embedder: Embedder, suite: SafetySuite) -> None:
         self.embedder = embedder
         self.suite = suite
+        self.metrics = default_metrics()
 
     def score(self, events: Sequence[InferenceEvent]) -> list[ScoredInference]:
         if not events:
             return []
         n = len(events)
-        vectors = self.embedder.embed([e.prompt for e in events] + [e.response for e in events])
+        with self.metrics.detector_seconds.labels(detector="embedding").time():
+            vectors = self.embedder.embed([e.prompt for e in events] + [e.response for e in events])
         prompt_vectors, response_vectors = vectors[:n], vectors[n:]
         batch = SafetyBatch(
             event_ids=[e.event_id for e in events],
@@ -36,8 +39,11 @@ class DetectorScorer:
             response_embeddings=response_vectors,
         )
         by_event: dict[str, list[SafetyScore]] = defaultdict(list)
-        for score in self.suite.score(batch):
-            by_event[score.event_id].append(score)
+        for detector in self.suite.detectors:
+            with self.metrics.detector_seconds.labels(detector=f"{detector.name}").time():
+                scores = detector.score(batch)
+            for score in scores:
+                by_event[score.event_id].append(score)
         now = datetime.now(UTC)
         return [
             ScoredInference(

@@ -18,6 +18,7 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
+from infra.metrics import default_metrics
 from infra.settings import Settings
 from schemas import DeadLetter, RejectionKind, ScoredBatch, ScoredFeedback, ScoredInference
 
@@ -46,6 +47,7 @@ class Sink:
         self.store = store
         self.health = Health()
         self.stats = SinkStats()
+        self.metrics = default_metrics()
         self.dlq_topic = settings.topic("dlq")
         self._bootstrap_servers = bootstrap_servers
         self._credentials = credentials or {}
@@ -101,6 +103,13 @@ class Sink:
         self.stats.batches += 1
 
     def _write(self, inferences: list[ScoredInference], feedback: list[ScoredFeedback], dead: list[DeadLetter]) -> None:
+        with self.metrics.batch_seconds.labels(stage="insert").time():
+            self._insert(inferences, feedback, dead)
+        self.metrics.batch_size.labels(stage="insert").observe(len(inferences) + len(feedback) + len(dead))
+
+    def _insert(
+        self, inferences: list[ScoredInference], feedback: list[ScoredFeedback], dead: list[DeadLetter]
+    ) -> None:
         if inferences:
             self.store.insert_inferences(inferences)
         if feedback:

@@ -3,7 +3,7 @@
 It runs as two apscheduler jobs in the store-owning process: *evaluate* (every ``monitor.interval_s``)
 walks the closed windows each stream has not had evaluated yet, oldest first (a catch-up after downtime,
 or over past event times, runs as fast as the windows can be computed, ``max_windows_per_run`` per
-stream and run, then reschedules itself at once), and *deliver* (every ``monitor.delivery_interval_s``)
+stream and run, repeated at once while behind), and *deliver* (every ``monitor.delivery_interval_s``)
 retries pending alert deliveries.
 
 Per window, in this order: drift results are written (``drift_scores`` replaces a re-evaluated
@@ -122,6 +122,7 @@ class Monitor:
         self._states: dict[str, PolicyState] | None = None
         self._lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
+        self._stopping = threading.Event()
 
     # ---- evaluation -------------------------------------------------------------------------------
 
@@ -207,6 +208,7 @@ class Monitor:
                 evaluation.current,
                 transition.result.feature,
                 self.settings.monitor.report_max_rows,
+                embedding_map=self.settings.monitor.report_embedding_map,
             )
         except Exception:  # noqa: BLE001 - an alert without its report beats no alert
             log.exception("could not write the drift report of alert %s", ident)
@@ -263,23 +265,27 @@ class Monitor:
     def shutdown(self, wait: bool = True) -> None:
         """Stop the jobs; with ``wait``, a running evaluation finishes its window first."""
         if self._scheduler is not None:
+            self._stopping.set()
             self._scheduler.shutdown(wait=wait)
             self._scheduler = None
+            self._stopping.clear()
 
     @property
     def running(self) -> bool:
         return self._scheduler is not None
 
     def _evaluate_job(self) -> None:
-        try:
-            summary = self.run_once()
-        except Exception as exc:
-            self.stats.last_error = f"{type(exc).__name__}: {exc}"
-            log.exception("drift window evaluation failed; retried at the next run")
-            return
-        self.stats.last_error = None
-        if summary.backlog and self._scheduler is not None:
-            self._scheduler.modify_job(EVALUATE_JOB, next_run_time=datetime.now(UTC))
+        """One run, repeated at once while streams are behind (a catch-up) until shutdown."""
+        while not self._stopping.is_set():
+            try:
+                summary = self.run_once()
+            except Exception as exc:
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("drift window evaluation failed; retried at the next run")
+                return
+            self.stats.last_error = None
+            if not summary.backlog:
+                return
 
     def _deliver_job(self) -> None:
         try:
