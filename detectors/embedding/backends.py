@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from pathlib import Path
@@ -32,8 +31,6 @@ from detectors.embedding.export import (
 from detectors.embedding.model import default_model_path
 from detectors.embedding.tokenizer import BatchTokenizer
 from detectors.embedding.validation import Agreement
-
-logger = logging.getLogger(__name__)
 
 
 def stderr_progress(message: str) -> None:
