@@ -73,6 +73,13 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from driftloop.service import run_api
+
+    run_api(settings)
+    return 0
+
+
 def _lines(source: str) -> Iterable[bytes]:
     with contextlib.nullcontext(sys.stdin.buffer) if source == "-" else Path(source).open("rb") as stream:
         for line in stream:
@@ -244,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(handler=cmd_up)
 
     commands.add_parser("worker", help="run worker agents only (scale out)").set_defaults(handler=cmd_worker)
+    commands.add_parser("api", help="run the HTTP API alone (no `driftloop up` on this store)").set_defaults(
+        handler=cmd_api
+    )
 
     publish = commands.add_parser("publish", help="publish JSON lines from a file or stdin")
     publish.add_argument("source", help="JSONL file, or - for stdin")

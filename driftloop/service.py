@@ -178,6 +178,21 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
         log.warning("worker stopped: %s", running.worker.stats)
 
 
+def run_api(settings: Settings) -> None:
+    """``driftloop api``: the HTTP API alone, for a store nobody else owns (a server, or an idle data dir)."""
+    check_binding(settings.api)
+    existing = read_runtime(settings)
+    if existing is not None:
+        raise ServiceNotRunning(f"driftloop up (pid {existing.pid}) already serves the API at {existing.api_url}")
+    bootstrap = settings.kafka.bootstrap_servers or ""
+    with connect(settings) as store:
+        running = Running(settings=settings, bootstrap_servers=bootstrap, store=store)
+        thread = start_api(running)
+        log.warning("driftloop API at %s (Ctrl-C stops it)", running.api_url)
+        with contextlib.suppress(KeyboardInterrupt):
+            thread.join()
+
+
 def run_worker(settings: Settings, scorer: BatchScorer | None = None) -> None:
     """``driftloop worker``: worker agents only, against a running broker."""
     bootstrap = discover_bootstrap(settings)
