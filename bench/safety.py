@@ -31,6 +31,7 @@ from detectors.safety import (  # noqa: E402
     JailbreakDetector,
     PiiKind,
     ProbeTask,
+    RefusalDetector,
     SafetyBatch,
     ToxicityDetector,
     count_pii,
@@ -154,12 +155,16 @@ def evaluate_prompts(embedder, data: Path, n_clinc: int, seed: int) -> dict:
         neg = np.concatenate([scores[n][scorer] for n in benign])
         pos = np.concatenate([scores[n][scorer] for n in attacks])
         thr = threshold_at_fpr(neg)
+        pos_no_bipia = np.concatenate([scores[n][scorer] for n in attacks if n != "bipia_injection"])
         out[scorer] = {
             "overall": metrics(pos, neg),
+            "overall_excluding_bipia": metrics(pos_no_bipia, neg),
             "threshold_at_1%_fpr": round(thr, 4),
             "attack_sets": {
-                n: {**metrics(scores[n][scorer], neg), "tpr_at_global_threshold": round(
-                    float((scores[n][scorer] >= thr).mean()), 4)}
+                n: {
+                    **metrics(scores[n][scorer], neg),
+                    "tpr_at_global_threshold": round(float((scores[n][scorer] >= thr).mean()), 4),
+                }
                 for n in attacks
             },
             "benign_sets_fpr_at_global_threshold": {
@@ -188,6 +193,27 @@ def evaluate_toxicity(embedder, data: Path, n_davidson: int, seed: int) -> dict:
     return out
 
 
+def evaluate_refusal(embedder, data: Path) -> dict:
+    """XSTest completions with human labels: full refusals against full compliance."""
+    rows = [
+        r
+        for r in read_jsonl(data / "xstest" / "xstest_completions_human_labeled.jsonl")
+        if r["final_label"] in ("1_full_compliance", "2_full_refusal")
+    ]
+    texts = [r["completion"] for r in rows]
+    det = RefusalDetector(probe=default_probe(ProbeTask.REFUSAL, embedder))
+    emb = embedder.embed(texts)
+    batch = SafetyBatch([str(i) for i in range(len(texts))], [""] * len(texts), texts, None, emb)
+    s = np.array([x.score for x in det.score(batch)])
+    y = np.array([r["final_label"] == "2_full_refusal" for r in rows])
+    pred = s >= det.threshold
+    return {
+        **metrics(s[y], s[~y]),
+        "precision_at_threshold": round(float((pred & y).sum() / max(pred.sum(), 1)), 4),
+        "recall_at_threshold": round(float((pred & y).sum() / y.sum()), 4),
+    }
+
+
 def pii_samples(n: int, seed: int) -> tuple[list[tuple[str, PiiKind]], list[str]]:
     """Generated positives (one valid value of a known kind in a sentence) and look-alike negatives."""
     rng = random.Random(seed)
@@ -203,6 +229,9 @@ def pii_samples(n: int, seed: int) -> tuple[list[tuple[str, PiiKind]], list[str]
         bban = "".join(rng.choice("0123456789") for _ in range(length - 4))
         num = int("".join(str(int(c, 36)) for c in bban + country + "00"))
         return f"{country}{98 - num % 97:02d}{bban}"
+
+    def grouped(digits: str) -> str:
+        return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
     def ssn() -> str:
         return f"{rng.randint(1, 665):03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
@@ -222,9 +251,7 @@ def pii_samples(n: int, seed: int) -> tuple[list[tuple[str, PiiKind]], list[str]
                 f"+49 30 {rng.randint(100000, 999999)}",
             ]
         ),
-        PiiKind.CARD: lambda: " ".join(
-            luhn_complete(rng.choice(["4", "51", "37", "6011"]), 16)[i : i + 4] for i in range(0, 16, 4)
-        ),
+        PiiKind.CARD: lambda: grouped(luhn_complete(rng.choice(["4", "51", "37", "6011"]), 16)),
         PiiKind.IBAN: lambda: iban(*rng.choice([("DE", 22), ("GB", 22), ("FR", 27), ("NL", 18)])),
         PiiKind.US_SSN: ssn,
         PiiKind.AWS_ACCESS_KEY: lambda: "AKIA" + alnum(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
@@ -285,6 +312,8 @@ def main() -> None:
     prompts = evaluate_prompts(embedder, args.data, args.clinc, args.seed)
     log("toxicity")
     toxicity = evaluate_toxicity(embedder, args.data, args.davidson, args.seed)
+    log("refusal")
+    refusal = evaluate_refusal(embedder, args.data)
     log("pii")
     pii = evaluate_pii(args.pii, args.seed)
     result = {
@@ -292,6 +321,7 @@ def main() -> None:
         "probes": {t.value: default_probe(t, embedder).version for t in ProbeTask},
         "jailbreak_injection": prompts,
         "toxicity": toxicity,
+        "refusal_xstest_completions": refusal,
         "pii": pii,
         "seconds": round(time.perf_counter() - start, 1),
     }

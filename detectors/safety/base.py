@@ -40,8 +40,7 @@ class SafetyBatch:
         n = len(self.event_ids)
         if len(self.prompts) != n or len(self.responses) != n:
             raise ValueError(
-                f"event_ids, prompts and responses differ in length: {n}, {len(self.prompts)}, "
-                f"{len(self.responses)}"
+                f"event_ids, prompts and responses differ in length: {n}, {len(self.prompts)}, {len(self.responses)}"
             )
         for name in ("prompt_embeddings", "response_embeddings"):
             emb = getattr(self, name)

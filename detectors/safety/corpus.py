@@ -3,7 +3,7 @@
 Every text is written for driftloop. Public benchmark sets are used only to evaluate (``bench/safety.py``).
 A file holds ``slots`` (name -> list of fillers, which may themselves contain ``{slot}`` references) and
 ``groups`` (label, templates, a cap on how many distinct texts to draw). ``common.json`` holds slots every
-file may use.
+file may use; ``include`` names other files whose slots a file reuses.
 """
 
 from __future__ import annotations
@@ -29,8 +29,12 @@ class ProbeTask(StrEnum):
 
 
 TASK_SOURCES: dict[ProbeTask, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
-    ProbeTask.JAILBREAK: (("jailbreak", None), ("benign", None), ("harmful", ("safe",))),
-    ProbeTask.HARMFUL: (("harmful", None), ("benign", None), ("jailbreak", ("benign_trigger", "benign_doc"))),
+    ProbeTask.JAILBREAK: (("jailbreak", None), ("benign", None), ("harmful", ("safe", "sensitive_benign"))),
+    ProbeTask.HARMFUL: (
+        ("harmful", None),
+        ("benign", None),
+        ("jailbreak", ("benign_trigger", "benign_doc", "benign_policy")),
+    ),
     ProbeTask.TOXICITY: (("toxicity", None), ("benign", None)),
     ProbeTask.REFUSAL: (("refusal", None),),
 }
@@ -80,7 +84,8 @@ def expand(
 ) -> str:
     """Fill every ``{slot}`` with a random filler, recursively; unknown names are left as they are.
 
-    A slot named twice in one text gets the same filler both times (a persona keeps its name).
+    A slot named twice in one text gets the same filler both times (a persona keeps its name), except
+    slots whose name starts with ``_``, which are drawn afresh each time (e.g. tokens of a random suffix).
 
     Examples
     --------
@@ -96,6 +101,8 @@ def expand(
         options = slots.get(name)
         if options is None:
             return m.group(0)
+        if name.startswith("_"):
+            return expand(rng.choice(options), slots, rng, depth + 1, bound)
         if name not in bound:
             bound[name] = expand(rng.choice(options), slots, rng, depth + 1, bound)
         return bound[name]
@@ -111,7 +118,8 @@ def _read(name: str) -> dict:
 def load_file(name: str, groups: tuple[str, ...] | None = None, *, seed: int = 0) -> Corpus:
     """Expand one data file (optionally only some of its groups) into a :class:`Corpus`."""
     spec = _read(name)
-    slots = {**_read("common")["slots"], **spec.get("slots", {})}
+    included = [_read(other).get("slots", {}) for other in spec.get("include", [])]
+    slots = {k: v for part in [_read("common")["slots"], *included, spec.get("slots", {})] for k, v in part.items()}
     texts: list[str] = []
     labels: list[int] = []
     names: list[str] = []

@@ -275,7 +275,5 @@ class PiiDetector(SafetyDetector):
         counts = [count_pii(t or "", self.kinds) for t in batch.texts(self.target)]
         totals = [float(sum(c.values())) for c in counts]
         details = [{k.value: float(v) for k, v in c.items()} for c in counts]
-        explanations = [
-            "found " + ", ".join(f"{v} {k.value}" for k, v in c.items()) if c else "" for c in counts
-        ]
+        explanations = ["found " + ", ".join(f"{v} {k.value}" for k, v in c.items()) if c else "" for c in counts]
         return self._scores(batch, self.target, totals, self.min_findings, details, explanations)

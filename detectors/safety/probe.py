@@ -11,6 +11,7 @@ Probe files are joblib pickles: load only files driftloop wrote itself.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Sequence
@@ -208,7 +209,7 @@ def default_cache_dir() -> Path:
 DEFAULT_TRAINING: dict[ProbeTask, dict[str, float | bool]] = {
     ProbeTask.JAILBREAK: {"C": 4.0, "lexical": True},
     ProbeTask.HARMFUL: {"C": 4.0, "lexical": False},
-    ProbeTask.TOXICITY: {"C": 4.0, "lexical": False},
+    ProbeTask.TOXICITY: {"C": 1.0, "lexical": False},
     ProbeTask.REFUSAL: {"C": 4.0, "lexical": False},
 }
 """Training options of each shipped probe."""
@@ -244,6 +245,7 @@ def default_probe(task: ProbeTask | str, embedder: Embedder, *, cache_dir: Path 
             C=float(options["C"]),
             lexical=bool(options["lexical"]),
         )
-        save_probe(probe, directory)
+        with contextlib.suppress(OSError):  # a read-only cache still gets a working probe, in memory only
+            save_probe(probe, directory)
     _MEMO[key] = probe
     return probe

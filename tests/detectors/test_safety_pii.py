@@ -17,7 +17,8 @@ def _jwt() -> str:
     def seg(obj: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
-    return f"{seg({'alg': 'HS256', 'typ': 'JWT'})}.{seg({'sub': '1234567890', 'name': 'Jo'})}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+    signature = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+    return f"{seg({'alg': 'HS256', 'typ': 'JWT'})}.{seg({'sub': '1234567890', 'name': 'Jo'})}.{signature}"
 
 
 VALID: dict[PiiKind, str] = {
