@@ -104,8 +104,11 @@ class DriftSettings(BaseModel):
 
 
 class SafetySettings(BaseModel):
-    jailbreak_threshold: float = Field(default=0.5, ge=0, le=1)
-    harmful_threshold: float = Field(default=0.5, ge=0, le=1)
+    """Per-event thresholds. The jailbreak and harmful-request defaults sit above benign demo traffic's
+    98th-99th percentile; ``bench/safety.py`` prints each probe's 1%-FPR threshold on public data."""
+
+    jailbreak_threshold: float = Field(default=0.7, ge=0, le=1)
+    harmful_threshold: float = Field(default=0.9, ge=0, le=1)
     pii_min_findings: int = Field(default=1, ge=1)
     alert_detectors: list[Literal["jailbreak", "harmful_request", "toxicity", "pii", "refusal", "relevance"]] = Field(
         default_factory=lambda: ["jailbreak", "harmful_request", "toxicity", "pii"],
@@ -283,6 +286,97 @@ class MonitorSettings(BaseModel):
         return self.policies.get(detector, self.default_policy)
 
 
+SegmentMetric = Literal["thumbs_down", "flag", "safety_breach", "refusal", "off_topic"]
+CompareMetric = Literal[
+    "thumbs_down",
+    "flag",
+    "safety_breach",
+    "refusal",
+    "off_topic",
+    "latency_ms",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+    "relevance",
+    "response_embedding",
+]
+
+
+class SegmentSettings(BaseModel):
+    """User segments from event tags, their per-window rates, and disparity alerts (a segment vs the rest)."""
+
+    enabled: bool = True
+    tags: list[str] = Field(
+        default_factory=lambda: ["locale", "user_tier", "channel"], description="Event tags that define segments."
+    )
+    max_values: int = Field(
+        default=10, ge=1, le=1000, description="Most frequent values kept per tag and window; the rest pooled."
+    )
+    other_label: str = Field(default="other", min_length=1, description="The pooled value of rare tag values.")
+    unset_label: str = Field(default="(unset)", min_length=1, description="Events without the tag.")
+    window_s: int = Field(default=3600, ge=1, description="Segments need more events than drift windows.")
+    metrics: list[SegmentMetric] = Field(
+        default_factory=lambda: ["thumbs_down", "flag", "safety_breach", "refusal", "off_topic"]
+    )
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    margin: float = Field(
+        default=0.05, ge=0, lt=1, description="A segment is disparate only when its rate differs by more than this."
+    )
+    min_count: int = Field(default=30, ge=1, description="Events with the metric, per side, before testing.")
+    fisher_below: float = Field(default=5.0, ge=0, description="Fisher's exact test below this expected count.")
+    worse_only: bool = Field(
+        default=True, description="Only a segment worse than the rest is a disparity (one-sided tests)."
+    )
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="Level of the reported intervals.")
+    correction: Literal["benjamini_hochberg", "bonferroni", "none"] = "benjamini_hochberg"
+    policy: AlertPolicySettings = Field(
+        default_factory=lambda: AlertPolicySettings(fire_after=2, resolve_after=2, min_count=30, cooldown_s=3600)
+    )
+    refusal_detector: str = "refusal"
+    off_topic_detector: str = "relevance"
+    breach_detectors: list[str] = Field(
+        default_factory=lambda: ["jailbreak", "harmful_request", "toxicity", "pii"],
+        description="Detectors whose breaches count as a safety breach.",
+    )
+    interval_s: float = Field(default=60.0, gt=0, description="How often the scheduler looks for closed windows.")
+    grace_s: float = Field(default=300.0, ge=0, description="Late feedback: a window is evaluated this long after.")
+    max_windows_per_run: int = Field(default=100, ge=1)
+
+
+class CompareSettings(BaseModel):
+    """Model-version comparison (``driftloop compare``): tests, correction and sample caps."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    correction: Literal["benjamini_hochberg", "bonferroni", "none"] = "benjamini_hochberg"
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    metrics: list[CompareMetric] = Field(
+        default_factory=lambda: [
+            "thumbs_down",
+            "flag",
+            "safety_breach",
+            "refusal",
+            "off_topic",
+            "latency_ms",
+            "tokens_in",
+            "tokens_out",
+            "cost_usd",
+            "relevance",
+            "response_embedding",
+        ]
+    )
+    min_count: int = Field(default=30, ge=2, description="Events with the metric, per version, before testing.")
+    fisher_below: float = Field(default=5.0, ge=0)
+    max_sample: int = Field(
+        default=20_000, ge=100, description="Events per version for rank tests (a deterministic sample by id)."
+    )
+    max_embeddings: int = Field(default=1000, ge=30, description="Response embeddings per version for drift.")
+    drift_test: DriftTestSpec = Field(
+        default_factory=lambda: DriftTestSpec(detector="mmd", feature="response_embedding", params={})
+    )
+    n_bootstrap: int = Field(default=200, ge=0)
+    seed: int = 0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRIFTLOOP_", env_nested_delimiter="__", extra="forbid")
 
@@ -301,6 +395,8 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     monitor: MonitorSettings = MonitorSettings()
     retrain: RetrainSettings = RetrainSettings()
+    segments: SegmentSettings = SegmentSettings()
+    compare: CompareSettings = CompareSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -55,9 +55,9 @@ def test_unsafe_prompts_are_scored_stored_and_alerted(service_factory, isolated_
     assert stored_models and all("MiniLM" in name for name in stored_models)
     caught = len(unsafe & breached) / len(unsafe)
     false_alarms = len(benign & alerted) / len(benign)
-    assert caught >= 0.8, f"only {caught:.0%} of jailbreak/injection prompts scored above threshold"
-    assert len(unsafe & alerted) / len(unsafe) >= 0.8
-    assert false_alarms <= 0.05, f"{false_alarms:.1%} of benign calls raised an alert"
+    assert caught >= 0.85, f"only {caught:.0%} of jailbreak/injection prompts scored above threshold"
+    assert len(unsafe & alerted) / len(unsafe) >= 0.85
+    assert false_alarms <= 0.03, f"{false_alarms:.1%} of benign calls raised an alert"
 
 
 def _alerted_event_ids(bootstrap: str, topic: str, quiet_s: float = 5.0) -> set[str]:
