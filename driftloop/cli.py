@@ -282,12 +282,43 @@ def build_parser() -> argparse.ArgumentParser:
     retrain.add_argument("--reason", default="manual trigger from the command line")
     retrain.set_defaults(handler=cmd_retrain)
 
+    usage = commands.add_parser("usage", help="users, sessions, requests, tokens and cost per app/model/version")
+    usage.add_argument("--since", type=_positive_float, default=24.0, help="hours back (default 24)")
+    usage.add_argument("--start", help="ISO time; overrides --since")
+    usage.add_argument("--end", help="ISO time (default now)")
+    usage.add_argument("--bucket-s", dest="bucket_s", type=_positive_int)
+    usage.add_argument("--app")
+    usage.add_argument("--json", action="store_true")
+    usage.set_defaults(handler=_analytics("cmd_usage"))
+
+    compare = commands.add_parser("compare", help="compare two versions: driftloop compare APP MODEL@A MODEL@B")
+    compare.add_argument("app")
+    compare.add_argument("a", metavar="MODEL@VERSION_A")
+    compare.add_argument("b", metavar="MODEL@VERSION_B")
+    compare.add_argument("--since", type=_positive_float, help="hours back")
+    compare.add_argument("--start", help="ISO time")
+    compare.add_argument("--end", help="ISO time")
+    compare.add_argument("--experiment", action="append", metavar="TAG=VALUE", help="a tag both versions share")
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(handler=_analytics("cmd_compare"))
+
     schemas_cmd = commands.add_parser("schemas", help="JSON Schema files for producers")
     schemas_sub = schemas_cmd.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
     export = schemas_sub.add_parser("export", help="write the JSON Schema files")
     export.add_argument("--out", type=Path, default=None)
     export.set_defaults(handler=cmd_schemas_export)
     return parser
+
+
+def _analytics(name: str):
+    """A handler from driftloop.analytics_cli, imported when the command runs."""
+
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        from driftloop import analytics_cli
+
+        return getattr(analytics_cli, name)(args, settings)
+
+    return handler
 
 
 def _positive_float(text: str) -> float:

@@ -5,6 +5,7 @@ Non-Python producers use the JSON Schema files generated next to this module
 """
 
 from schemas.alerts import Alert, AlertKind, AlertState, Severity
+from schemas.analytics import *  # noqa: F403 - segment, comparison and usage results, see schemas.analytics
 from schemas.api import *  # noqa: F403 - the HTTP API's response models, see schemas.api.__all__
 from schemas.drift import ClusterShift, DriftDecision, DriftResult, StreamKey
 from schemas.events import (

@@ -14,6 +14,8 @@ from schemas.safety import SafetyScore
 class AlertKind(StrEnum):
     DRIFT = "drift"
     SAFETY = "safety"
+    DISPARITY = "disparity"
+    """A user segment gets a worse rate than the rest of its stream (``consumers.segments``)."""
 
 
 class AlertState(StrEnum):

@@ -22,7 +22,19 @@ from driftloop.api.collector import ServiceCollector
 from driftloop.api.context import ApiContext
 from driftloop.api.errors import install_error_handlers
 from driftloop.api.limits import BodyLimit
-from driftloop.api.routers import alerts, dashboard, drift, health, ingest, reference, retrain, snapshots, streams
+from driftloop.api.routers import (
+    alerts,
+    compare,
+    dashboard,
+    drift,
+    health,
+    ingest,
+    reference,
+    retrain,
+    snapshots,
+    streams,
+    usage,
+)
 from schemas import FeedbackEvent, InferenceEvent
 
 VERSION = "0.1.0"
@@ -50,7 +62,7 @@ def create_api(source: Any) -> FastAPI:
     api.state.scrape_registry = CollectorRegistry(auto_describe=False)
     api.state.scrape_registry.register(ServiceCollector(context))
     install_error_handlers(api)
-    for module in (health, ingest, streams, drift, alerts, retrain, reference, snapshots, dashboard):
+    for module in (health, ingest, streams, drift, alerts, retrain, reference, snapshots, usage, compare, dashboard):
         api.include_router(module.router)
     if context.settings.api.dashboard:
         api.mount("/static", StaticFiles(directory=STATIC), name="static")

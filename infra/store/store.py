@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from infra.store import dsn as dsn_lib
 from infra.store import rows as row_lib
+from infra.store.analytics import AnalyticsQueries
 from infra.store.ddl import DdlContext, quote
 from infra.store.errors import StoreError, StoreLockedError, StoreOpenError
 from infra.store.migrate import (
@@ -74,6 +75,8 @@ TABLES = (
     "alert_policy_state",
     "alert_outbox",
     "probe_versions",
+    "segment_results",
+    "segment_progress",
 )
 """Every table the store owns, as queries name them (on a cluster these are the Distributed tables)."""
 
@@ -213,7 +216,7 @@ def _scrub(message: str, *secrets: str | None) -> str:
     return message
 
 
-class Store:
+class Store(AnalyticsQueries):
     """driftloop's ClickHouse store. Open with ``Store.open(dsn, ...)`` or ``connect(settings)``."""
 
     def __init__(self, client: Any, *, dsn: str, ddl: DdlContext, embedded: bool) -> None:

@@ -1,0 +1,24 @@
+"""User segments, disparity alerts and model-version comparison, read from the store.
+
+- :class:`SegmentMonitor` evaluates every closed segment window of every stream and raises disparity
+  alerts through the drift alert policy;
+- :func:`disparity_tests` tests one window's segments against the rest of their stream;
+- :func:`compare_versions` compares two versions of an app's model over a time range.
+"""
+
+from consumers.segments.compare import compare_versions, parse_version
+from consumers.segments.disparity import disparity_tests, segment_rates
+from consumers.segments.monitor import SegmentMonitor, SegmentRun, disparity_alert, disparity_dedup_key
+from consumers.segments.usage import usage_report
+
+__all__ = [
+    "SegmentMonitor",
+    "SegmentRun",
+    "compare_versions",
+    "disparity_alert",
+    "disparity_dedup_key",
+    "disparity_tests",
+    "parse_version",
+    "segment_rates",
+    "usage_report",
+]

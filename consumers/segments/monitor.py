@@ -1,0 +1,166 @@
+"""Segment windows: every closed window of every stream, its segments' rates and disparity tests, and alerts.
+
+:class:`SegmentMonitor` walks the closed ``segments.window_s`` windows of each active stream not yet
+evaluated (progress in ``segment_progress``), writes every disparity result (``segment_results``),
+and moves the same alert policy as drift windows (:class:`~consumers.alerting.AlertPolicy`, settings
+``segments.policy``) per (stream, tag, value, metric). Alerts (kind ``disparity``) go to the store and
+the alert outbox, whose deliveries the drift monitor's delivery job sends.
+
+Wire it as one more job of the monitor's scheduler: ``SegmentMonitor(settings, store, monitor.outbox)``
+and ``scheduler.add_job(segment_monitor.run_once, "interval", seconds=settings.segments.interval_s)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from consumers.alerting import AlertOutbox, AlertPolicy, PolicyState, Transition, alert_id
+from consumers.monitor.windows import Window, closed_windows, floor_time
+from consumers.segments.disparity import disparity_tests
+from infra.settings import Settings
+from infra.store import Store
+from schemas import Alert, AlertKind, DriftResult, SegmentDisparity, StreamKey
+
+log = logging.getLogger(__name__)
+
+
+def disparity_dedup_key(stream: StreamKey, feature: str) -> str:
+    """Transitions of one disparity alert share this key.
+
+    >>> disparity_dedup_key(StreamKey(app="a", model="m", model_version="1"), "thumbs_down:locale=de-DE")
+    'a/m@1:disparity:thumbs_down:locale=de-DE'
+    """
+    return f"{stream}:disparity:{feature}"
+
+
+def disparity_alert(transition: Transition, dedup_key: str, disparity: SegmentDisparity | None) -> Alert:
+    """The alert of one transition; its summary names the segment, the metric, both rates and sample sizes."""
+    result = transition.result
+    assert result.stream is not None and result.window_end is not None
+    detail = disparity.summary if disparity is not None else result.explanation
+    return Alert(
+        alert_id=alert_id(dedup_key, transition.state, result.window_end, transition.escalated),
+        kind=AlertKind.DISPARITY,
+        state=transition.state,
+        severity=transition.severity,
+        stream=result.stream,
+        detector=result.detector,
+        dedup_key=dedup_key,
+        created_at=result.window_end,
+        summary=f"disparity on {result.stream}: {transition.state.value} ({transition.reason}); {detail}",
+        drift=result,
+    )
+
+
+@dataclass
+class SegmentRun:
+    """What one run did."""
+
+    windows: int = 0
+    results: list[SegmentDisparity] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def disparities(self) -> list[SegmentDisparity]:
+        return [r for r in self.results if r.disparate]
+
+
+class SegmentMonitor:
+    """Per-segment, per-window evaluation for the process that owns the store (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        outbox: AlertOutbox | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.outbox = outbox
+        self.clock = clock
+        self._states: dict[str, PolicyState] | None = None
+        self._lock = threading.Lock()
+
+    def evaluate_window(self, stream: StreamKey, window: Window) -> list[SegmentDisparity]:
+        """Disparity results of one window (not stored, no alerts)."""
+        return self._evaluate(stream, window)[0]
+
+    def _evaluate(self, stream: StreamKey, window: Window) -> tuple[list[SegmentDisparity], list[DriftResult]]:
+        seg = self.settings.segments
+        counts = self.store.outcome_counts(
+            [stream],
+            window.start,
+            window.end,
+            segment_tags=seg.tags,
+            max_values=seg.max_values,
+            other_label=seg.other_label,
+            unset_label=seg.unset_label,
+            refusal_detector=seg.refusal_detector,
+            off_topic_detector=seg.off_topic_detector,
+            breach_detectors=seg.breach_detectors,
+        )
+        return disparity_tests(counts, seg, stream, window.start, window.end)
+
+    def run_once(self, now: datetime | None = None) -> SegmentRun:
+        """Evaluate every closed, not yet evaluated segment window of every active stream."""
+        seg = self.settings.segments
+        run = SegmentRun()
+        if not seg.enabled:
+            return run
+        now = now or self.clock()
+        with self._lock:
+            states = self._policy_states()
+            progress = self.store.segment_progress()
+            for span in self.store.stream_spans(since=now - timedelta(seconds=self.settings.monitor.idle_after_s)):
+                start = progress.get(span.stream) or floor_time(span.first_event, seg.window_s)
+                for window in closed_windows(start, now, seg.window_s, seg.grace_s, limit=seg.max_windows_per_run):
+                    disparities, results = self._evaluate(span.stream, window)
+                    run.alerts.extend(self._record(span.stream, window, disparities, results, states))
+                    run.results.extend(disparities)
+                    run.windows += 1
+        return run
+
+    def _record(
+        self,
+        stream: StreamKey,
+        window: Window,
+        disparities: list[SegmentDisparity],
+        results: list[DriftResult],
+        states: dict[str, PolicyState],
+    ) -> list[Alert]:
+        self.store.insert_segment_results(disparities)
+        by_feature = {f"{d.metric}:{d.tag}={d.value}": d for d in disparities}
+        policy = AlertPolicy(self.settings.segments.policy)
+        alerts: list[Alert] = []
+        touched: dict[str, PolicyState] = {}
+        for result in results:
+            key = disparity_dedup_key(stream, result.feature)
+            state, transition = policy.observe(states.get(key) or PolicyState(dedup_key=key), result)
+            if state != states.get(key):
+                touched[key] = state
+            if transition is not None:
+                alerts.append(disparity_alert(transition, key, by_feature.get(result.feature)))
+        if alerts:
+            self.store.insert_alerts(alerts)
+            if self.outbox is not None:
+                self.outbox.enqueue(alerts)
+        if touched:
+            self.store.save_alert_policy_states({k: s.model_dump_json() for k, s in touched.items()})
+        self.store.set_segment_progress(stream, window.end)
+        states.update(touched)
+        return alerts
+
+    def _policy_states(self) -> dict[str, PolicyState]:
+        if self._states is None:
+            self._states = {
+                key: PolicyState.model_validate_json(raw)
+                for key, raw in self.store.alert_policy_states().items()
+                if ":disparity:" in key
+            }
+        return self._states

@@ -1,0 +1,59 @@
+"""Usage analytics over a time range: totals, per app/model/version, over time, and the top spenders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from infra.store import Store
+from schemas import UsagePoint, UsageReport, UsageTotals
+
+
+def _totals(row: dict[str, Any]) -> UsageTotals:
+    return UsageTotals(
+        app=row.get("app"),
+        model=row.get("model"),
+        model_version=row.get("model_version"),
+        requests=row["requests"],
+        users=row["users"],
+        sessions=row["sessions"],
+        requests_per_user=row["requests_per_user"],
+        requests_per_session=row["requests_per_session"],
+        tokens_in=row["tokens_in"],
+        tokens_out=row["tokens_out"],
+        cost_usd=float(row["cost_usd"]),
+    )
+
+
+def usage_report(
+    store: Store, start: datetime, end: datetime, bucket_s: int, *, app: str | None = None, top: int = 10
+) -> UsageReport:
+    """Everything the usage page, ``/v1/usage`` and ``driftloop usage`` show, aggregated in ClickHouse."""
+    total = store.usage_totals(start, end, group_by="none", app=app)
+    series = store.usage_series(start, end, bucket_s, group_by="version", app=app)
+    return UsageReport(
+        start=start,
+        end=end,
+        bucket_s=bucket_s,
+        total=_totals(total[0]),
+        by_version=[_totals(r) for r in store.usage_totals(start, end, group_by="version", app=app)],
+        series=[
+            UsagePoint(
+                bucket=r["bucket"],
+                app=r["app"],
+                model=r["model"],
+                model_version=r["model_version"],
+                requests=r["requests"],
+                users=r["users"],
+                sessions=r["sessions"],
+                tokens_in=r["tokens_in"],
+                tokens_out=r["tokens_out"],
+                cost_usd=float(r["cost_usd"]),
+            )
+            for r in series
+        ],
+        top_apps=[_totals(r) for r in store.usage_totals(start, end, group_by="app", order_by_cost=True, limit=top)],
+        top_models=[
+            _totals(r) for r in store.usage_totals(start, end, group_by="model", app=app, order_by_cost=True, limit=top)
+        ],
+    )
