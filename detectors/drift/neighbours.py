@@ -9,6 +9,7 @@ from scipy.stats import rankdata
 
 from detectors.drift.base import DriftDetector, Outcome
 from detectors.stats import permutation_labels, permutation_p_value, squared_distances
+from schemas.drift import ClusterShift
 
 
 def nearest_neighbour_lists(points: np.ndarray, n_lists: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +59,11 @@ class NearestNeighbourDetector(DriftDetector):
         among them; the rare point with none of its ``n_lists`` neighbours in that group is computed exactly.
     tail_quantile
         For the explanation only: the share of current points farther from the reference than this
-        quantile of the reference's own leave-one-out distances.
+        quantile of the reference's own leave-one-out distances. Those points form the novel pseudo-cluster
+        ``-1`` reported in ``DriftResult.clusters``.
+    n_examples
+        Texts of novel current points reported with it (those farthest from the reference), when texts
+        are given.
     **kwargs
         ``alpha``, ``min_reference``, ``min_current``, ``seed``, ``feature`` (see :class:`DriftDetector`).
 
@@ -84,8 +89,9 @@ class NearestNeighbourDetector(DriftDetector):
     >>> det.test(rng.normal(size=(200, 8))).decision.value
     'no_drift'
     >>> current = np.vstack([rng.normal(size=(180, 8)), rng.normal(4.0, 1.0, size=(20, 8))])
-    >>> det.test(current).decision.value
-    'drift'
+    >>> result = det.test(current, texts=[f"query {i}" for i in range(200)])
+    >>> result.decision.value, result.clusters[0].cluster, result.clusters[0].current_share >= 0.1
+    ('drift', -1, True)
     """
 
     name = "nearest_neighbour"
@@ -98,6 +104,7 @@ class NearestNeighbourDetector(DriftDetector):
         n_permutations: int = 1000,
         n_lists: int = 32,
         tail_quantile: float = 0.95,
+        n_examples: int = 3,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -113,6 +120,7 @@ class NearestNeighbourDetector(DriftDetector):
         self.n_permutations = n_permutations
         self.n_lists = n_lists
         self.tail_quantile = tail_quantile
+        self.n_examples = n_examples
 
     def _fit(self, reference: np.ndarray, texts: Sequence[str] | None, rng: np.random.Generator) -> None:
         pass
@@ -131,10 +139,19 @@ class NearestNeighbourDetector(DriftDetector):
         statistic = float(tail_sums[0] / expected)
         ref_scores, cur_scores = scores[0, :n_ref], scores[0, n_ref:]
         cutoff = float(np.quantile(ref_scores, self.tail_quantile))
-        share = float(np.mean(cur_scores > cutoff))
+        novel = np.flatnonzero(cur_scores > cutoff)
+        share = len(novel) / len(current)
+        examples: list[str] = []
+        if texts is not None and len(novel) and self.n_examples > 0:
+            most_novel = novel[np.argsort(-cur_scores[novel], kind="stable")[: self.n_examples]]
+            examples = [texts[i] for i in most_novel]
+        novel_cluster = ClusterShift(
+            cluster=-1, reference_share=1 - self.tail_quantile, current_share=share, examples=examples
+        )
         return Outcome(
             statistic=statistic,
             p_value=p,
+            clusters=[novel_cluster],
             explanation=(
                 f"{share:.1%} of current points are farther from the reference than its own "
                 f"{self.tail_quantile:.0%} nearest-neighbour distance {cutoff:.3g} "

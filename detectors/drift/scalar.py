@@ -110,7 +110,7 @@ class ScalarDriftDetector:
         if self._reference is None:
             raise DetectorNotFittedError("ScalarDriftDetector.test called before fit")
         cur = _frame(current)
-        return [self._test_column(col, cur[col] if col in cur else None) for col in self._reference.columns]
+        return [self._test_column(col, cur.get(col)) for col in self._reference.columns]
 
     def _is_categorical(self, column: str, values: pd.Series) -> bool:
         return (

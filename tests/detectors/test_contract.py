@@ -28,8 +28,9 @@ DIM = 16
 
 FACTORIES: dict[str, Callable[[], DriftDetector]] = {
     "mmd": lambda: MMDDetector(n_permutations=200),
+    "mmd_full_permutations": lambda: MMDDetector(n_permutations=200, permutation_scheme="full"),
     "mean_distance": lambda: MeanDistanceDetector(n_permutations=200),
-    "classifier": lambda: ClassifierDetector(n_folds=3),
+    "classifier": lambda: ClassifierDetector(),
     "topic": lambda: TopicDriftDetector(n_clusters=4, n_permutations=200),
     "nearest_neighbour": lambda: NearestNeighbourDetector(n_permutations=200),
     "evidently_mmd": lambda: EvidentlyEmbeddingDetector(method="mmd"),
@@ -139,6 +140,13 @@ def test_invalid_alpha_is_rejected(factory: Callable[[], DriftDetector]) -> None
     det_type = type(factory())
     with pytest.raises(ValueError, match="alpha"):
         det_type(alpha=1.5)
+
+
+def test_classifier_permutation_p_value() -> None:
+    det = ClassifierDetector(n_folds=2, p_value_method="permutation", n_permutations=19, alpha=0.1)
+    result = det.fit(_sample(1, 60)).test(_sample(2, 60, shift=1.5))
+    assert result.p_value == pytest.approx(1 / 20)
+    assert result.decision is DriftDecision.DRIFT
 
 
 # ---- the scalar (per-event descriptor) detector ---------------------------------------------------------

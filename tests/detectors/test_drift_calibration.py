@@ -107,7 +107,9 @@ def _alarm_count(make: Callable[[], DriftDetector], pools: Pools, trials: int, n
 
 
 CALIBRATED: dict[str, Callable[[], DriftDetector]] = {
+    "classifier": lambda: ClassifierDetector(),
     "mmd": lambda: MMDDetector(n_permutations=200),
+    "mmd_full_permutations": lambda: MMDDetector(n_permutations=200, permutation_scheme="full"),
     "mean_distance": lambda: MeanDistanceDetector(n_permutations=200),
     "nearest_neighbour": lambda: NearestNeighbourDetector(n_permutations=200),
     "topic": lambda: TopicDriftDetector(n_clusters=8, n_permutations=200, n_init=1),
@@ -121,14 +123,6 @@ def test_false_alarm_rate_under_no_drift_is_near_alpha(pools: Pools, name: str) 
     low, high = _band(trials)
     alarms = _alarm_count(CALIBRATED[name], pools, trials, n=200)
     assert low <= alarms <= high, f"{name}: {alarms}/{trials} false alarms, expected {low}..{high}"
-
-
-def test_classifier_is_not_anti_conservative(pools: Pools) -> None:
-    """100 no-drift windows: at most mean + 3 sd = 11 alarms (cross-validated AUC errs on the safe side)."""
-    trials = 100
-    _, high = _band(trials)
-    alarms = _alarm_count(lambda: ClassifierDetector(n_folds=3), pools, trials, n=200)
-    assert alarms <= high, f"classifier: {alarms}/{trials} false alarms, expected at most {high}"
 
 
 def test_local_detector_sees_a_ten_percent_new_topic(pools: Pools) -> None:
@@ -155,3 +149,14 @@ def test_topic_detector_explains_a_new_topic_as_the_novel_cluster(pools: Pools) 
     new_texts = {t for t, new in zip(texts, is_new, strict=True) if new}
     assert len(top.examples) == 3
     assert sum(example in new_texts for example in top.examples) >= 2
+
+
+def test_local_detector_reports_novel_texts(pools: Pools) -> None:
+    rng = np.random.default_rng(8)
+    reference, current, texts, is_new = _windows(pools, rng, 500, 500, new_topic=0.1)
+    result = NearestNeighbourDetector(n_permutations=300).fit(reference).test(current, texts)
+    assert result.decision is DriftDecision.DRIFT
+    novel = result.clusters[0]
+    assert novel.cluster == -1 and novel.current_share > novel.reference_share
+    new_texts = {t for t, new in zip(texts, is_new, strict=True) if new}
+    assert sum(example in new_texts for example in novel.examples) >= 2
