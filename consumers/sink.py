@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import CommitFailedError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
@@ -96,11 +97,18 @@ class Sink:
             await loop.run_in_executor(None, self._write, inferences, feedback, dead)
 
         await retry_forever(write, "inserting into the store", self.health)
-        await retry_forever(self._consumer.commit, "committing sink offsets", self.health)
+        await retry_forever(self._commit, "committing sink offsets", self.health)
         self.stats.inferences += len(inferences)
         self.stats.feedback += len(feedback)
         self.stats.dead_letters += len(dead)
         self.stats.batches += 1
+
+    async def _commit(self) -> None:
+        """Commit the batch; after a rebalance the group has moved on, so the batch is simply read again."""
+        try:
+            await self._consumer.commit()
+        except CommitFailedError as exc:
+            log.warning("sink offsets not committed (%s): the group rebalanced; the batch will be read again", exc)
 
     def _write(self, inferences: list[ScoredInference], feedback: list[ScoredFeedback], dead: list[DeadLetter]) -> None:
         with self.metrics.batch_seconds.labels(stage="insert").time():

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from driftloop.audit_cli import add_audit_arguments, cmd_audit
 from driftloop.errors import ConfigError, DriftloopError
 from infra.kafka import LocalBrokerError
 from infra.settings import Settings
@@ -229,6 +230,70 @@ def _retrain_through_api(args: argparse.Namespace, api_url: str) -> int:
     return 0
 
 
+def cmd_alerts_tail(args: argparse.Namespace, settings: Settings) -> int:
+    from consumers.alerting import tail_alerts
+    from driftloop.service import discover_bootstrap
+
+    tail_alerts(settings, discover_bootstrap(settings), from_beginning=args.from_beginning, limit=args.limit)
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace, settings: Settings) -> int:
+    """Pin, show or clear a stream's reference window (through the running service when there is one)."""
+    from driftloop.runtime_file import read_runtime
+
+    stream = _parse_stream_arg(args.stream)
+    if args.action == "set" and (args.start is None or args.end is None):
+        raise ConfigError("reference set: --start and --end are required")
+    info = read_runtime(settings)
+    if info is not None:
+        params = stream.model_dump()
+        url = f"{info.api_url}/v1/reference"
+        if args.action == "set":
+            body = {"stream": params, "start": args.start, "end": args.end, "note": args.note}
+            response = httpx.post(url, json=body, timeout=60)
+        elif args.action == "clear":
+            response = httpx.delete(url, params=params, timeout=60)
+        else:
+            response = httpx.get(url, params=params, timeout=60)
+        if response.status_code >= 400:
+            raise ConfigError(f"reference {args.action}: the service answered {response.status_code}: {response.text}")
+        print(response.text or "{}")
+        return 0
+    from consumers.monitor import clear_reference, set_reference, show_reference
+    from infra.store import connect
+
+    with connect(settings) as store:
+        if args.action == "set":
+            pin = set_reference(
+                store, stream, _iso(args.start), _iso(args.end), min_samples=settings.drift.min_samples, note=args.note
+            )
+            print(pin)
+        elif args.action == "clear":
+            clear_reference(store, stream)
+            print(f"reference of {stream} cleared")
+        else:
+            print(show_reference(store, stream) or f"{stream} has no pinned reference")
+    return 0
+
+
+def _iso(text: str):
+    from datetime import UTC, datetime
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"not an ISO time: {text!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from driftloop.service import run_scheduler
+
+    run_scheduler(settings)
+    return 0
+
+
 def cmd_schemas_export(args: argparse.Namespace, settings: Settings) -> int:
     from driftloop.schema_export import SCHEMA_DIR, export_schemas
 
@@ -281,6 +346,29 @@ def build_parser() -> argparse.ArgumentParser:
     retrain.add_argument("--stream", help="with 'list': only this APP/MODEL@VERSION")
     retrain.add_argument("--reason", default="manual trigger from the command line")
     retrain.set_defaults(handler=cmd_retrain)
+
+    alerts = commands.add_parser("alerts", help="follow alerts")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    tail = alerts_sub.add_parser("tail", help="follow the alerts topic in the terminal")
+    tail.add_argument("--from-beginning", action="store_true")
+    tail.add_argument("--limit", type=_positive_int, default=None, help="stop after this many alerts")
+    tail.set_defaults(handler=cmd_alerts_tail)
+
+    reference = commands.add_parser("reference", help="pin, show or clear a stream's reference window")
+    reference.add_argument("action", choices=["set", "show", "clear"])
+    reference.add_argument("stream", help="APP/MODEL@VERSION")
+    reference.add_argument("--start", help="ISO time (set)")
+    reference.add_argument("--end", help="ISO time (set)")
+    reference.add_argument("--note", default="")
+    reference.set_defaults(handler=cmd_reference)
+
+    commands.add_parser(
+        "scheduler", help="drift windows, alerts and retraining alone (with a ClickHouse server)"
+    ).set_defaults(handler=cmd_scheduler)
+
+    audit = commands.add_parser("audit", help="audit trail: alert transitions, retraining, references, promotions")
+    add_audit_arguments(audit)
+    audit.set_defaults(handler=cmd_audit)
 
     usage = commands.add_parser("usage", help="users, sessions, requests, tokens and cost per app/model/version")
     usage.add_argument("--since", type=_positive_float, default=24.0, help="hours back (default 24)")

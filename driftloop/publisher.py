@@ -62,6 +62,8 @@ class Publisher:
         except KafkaError as exc:
             raise BrokerUnavailable(f"cannot connect to Kafka at {bootstrap_servers}: {exc}") from exc
 
+        self._pending: list[Future] = []
+
     def publish_inference(self, event: InferenceEvent | Mapping[str, Any]) -> Future:
         event = _validated(InferenceEvent, event)
         return self.publish_raw("inference", event.model_dump_json().encode(), key=event.event_id)
@@ -73,15 +75,27 @@ class Publisher:
     def publish_raw(self, role: TopicRole, value: bytes, key: str | None = None) -> Future:
         """Send bytes as they are (no validation): malformed ones end up in the dead-letter topic."""
         try:
-            return self._producer.send(self.settings.topic(role), value=value, key=key.encode() if key else None)
+            future = self._producer.send(self.settings.topic(role), value=value, key=key.encode() if key else None)
         except KafkaError as exc:
             raise PublishError(f"could not publish to {self.settings.topic(role)}: {exc}") from exc
+        self._pending.append(future)
+        if len(self._pending) >= 10_000:  # keep only what flush() still has to check
+            self._pending = [f for f in self._pending if not f.succeeded()]
+        return future
 
     def flush(self, timeout_s: float | None = None) -> None:
+        """Wait until every event sent so far is acknowledged; raise if any of them was not."""
+        pending, self._pending = self._pending, []
         try:
             self._producer.flush(timeout=timeout_s)
         except KafkaError as exc:
             raise PublishError(f"events not acknowledged by the broker at {self.bootstrap_servers}: {exc}") from exc
+        failed = [future.exception for future in pending if future.failed()]
+        if failed:
+            raise PublishError(
+                f"{len(failed)} of {len(pending)} events were not acknowledged by the broker at "
+                f"{self.bootstrap_servers}: {failed[0]!r}"
+            )
 
     def close(self, timeout_s: float | None = 30.0) -> None:
         try:

@@ -11,17 +11,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import faust
 import uvicorn
 
 from consumers.agents import Worker
+from consumers.alerting import alert_producer
 from consumers.app import create_faust_app
+from consumers.monitor import Monitor
 from consumers.scoring import BatchScorer, UnscoredBatch
+from consumers.segments import SegmentMonitor
 from consumers.sink import Sink
 from driftloop.api import ApiContext, check_binding, create_api
 from driftloop.errors import ServiceNotRunning
@@ -47,6 +52,7 @@ class Running:
     worker: Worker | None = None
     sink: Sink | None = None
     retrain: RetrainService | None = None
+    monitor: Monitor | None = None
     api_url: str | None = None
     started_at: float = field(default_factory=time.time)
 
@@ -137,6 +143,17 @@ def start_api(running: Running) -> threading.Thread:
     return thread
 
 
+def start_monitoring(settings: Settings, store: Store, bootstrap: str) -> tuple[Monitor, Any]:
+    """Drift windows, alert delivery and segment checks on one background scheduler; returns it and its producer."""
+    alert_sink = alert_producer(settings, bootstrap)
+    monitor = Monitor(settings, store, alert_sink)
+    monitor.start()
+    if settings.segments.enabled:
+        segments = SegmentMonitor(settings, store, monitor.outbox)
+        monitor.schedule(segments.run_once, settings.segments.interval_s, "segments")
+    return monitor, alert_sink
+
+
 def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) -> None:
     """``driftloop up``: everything in this process until interrupted."""
     check_binding(settings.api)
@@ -150,6 +167,7 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
         running.worker = Worker(app, settings, scorer or UnscoredBatch())
         running.sink = Sink(settings, bootstrap, store)
         app.task(running.sink.run)
+        running.monitor, alert_sink = start_monitoring(settings, store, bootstrap)
         if settings.retrain.enabled:
             running.retrain = RetrainService(
                 settings, store, bootstrap_servers=bootstrap, embedder=scorer_embedder(running.worker.scorer)
@@ -173,6 +191,8 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
             run_faust(app)
         finally:
             clear_runtime(settings)
+            running.monitor.shutdown()
+            alert_sink.close()
             if running.retrain is not None:
                 running.retrain.shutdown()
         log.warning("worker stopped: %s", running.worker.stats)
@@ -191,6 +211,36 @@ def run_api(settings: Settings) -> None:
         log.warning("driftloop API at %s (Ctrl-C stops it)", running.api_url)
         with contextlib.suppress(KeyboardInterrupt):
             thread.join()
+
+
+def run_scheduler(settings: Settings) -> None:
+    """``driftloop scheduler``: drift windows, segment checks, alert delivery and retraining, without workers.
+
+    For deployments with a ClickHouse server; with the embedded store, ``driftloop up`` runs these itself.
+    """
+    if settings.embedded_store and read_runtime(settings) is not None:
+        raise ServiceNotRunning("driftloop up already runs the scheduler on this embedded store")
+    bootstrap = discover_bootstrap(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with connect(settings) as store:
+        alert_sink = alert_producer(settings, bootstrap)
+        monitor = Monitor(settings, store, alert_sink)
+        monitor.start()
+        if settings.segments.enabled:
+            segments = SegmentMonitor(settings, store, monitor.outbox)
+            monitor.schedule(segments.run_once, settings.segments.interval_s, "segments")
+        retrain = (
+            RetrainService(settings, store, bootstrap_servers=bootstrap).start() if settings.retrain.enabled else None
+        )
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                stop.wait()
+        finally:
+            monitor.shutdown()
+            alert_sink.close()
+            if retrain is not None:
+                retrain.shutdown()
 
 
 def run_worker(settings: Settings, scorer: BatchScorer | None = None) -> None:

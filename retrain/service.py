@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from detectors.embedding.base import Embedder
+from infra.audit import Actor, AuditAction, record_audit
 from infra.settings import Settings
 from infra.store import Store
 from retrain.builtin import ProbeRetrainJob
@@ -191,7 +192,7 @@ class RetrainService:
         if not decision:
             log.debug("alert %s does not trigger retraining: %s", alert.alert_id, decision.reason)
             return TriggerResult(None, decision)
-        return self.trigger(alert.stream, reason=decision.reason, alert=alert, manual=False)
+        return self.trigger(alert.stream, reason=decision.reason, alert=alert, manual=False, actor=Actor.scheduler())
 
     def runs(self, stream: StreamKey) -> list[RunSummary]:
         return summarise(self.store.retrain_runs_of(stream))
@@ -204,10 +205,20 @@ class RetrainService:
         return len(event_labels((j.feedback for j in joined), self.rules))
 
     def trigger(
-        self, stream: StreamKey, *, reason: str = "manual", alert: Alert | None = None, manual: bool = True
+        self,
+        stream: StreamKey,
+        *,
+        reason: str = "manual",
+        alert: Alert | None = None,
+        manual: bool = True,
+        actor: Actor | None = None,
     ) -> TriggerResult:
-        """Record a requested run and queue it, unless the policy says no (the reason is returned)."""
+        """Record a requested run and queue it, unless the policy says no (the reason is returned).
+
+        ``actor`` is written to the audit trail (default: the scheduler for alerts, the command line otherwise).
+        """
         now = self._clock()
+        actor = actor or (Actor.cli() if manual else Actor.scheduler())
         with self._lock:
             if stream in self._active:
                 return TriggerResult(None, PolicyDecision(False, f"a run of {stream} is in progress"))
@@ -217,11 +228,38 @@ class RetrainService:
             decision = self.policy.may_start(runs, labelled, now, manual=manual)
             if not decision:
                 log.info("retraining %s not started: %s", stream, decision.reason)
+                record_audit(
+                    self.store,
+                    AuditAction.RETRAIN_REFUSED,
+                    actor,
+                    stream=stream,
+                    summary=decision.reason,
+                    evidence={
+                        "reason": reason,
+                        "manual": manual,
+                        "labelled": labelled,
+                        "alert_id": alert.alert_id if alert else None,
+                    },
+                )
                 return TriggerResult(None, decision)
             run_id = f"rt-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
             self._record(run_id, stream, RetrainStatus.REQUESTED, now, message=reason)
+            record_audit(
+                self.store,
+                AuditAction.RETRAIN_REQUESTED,
+                actor,
+                stream=stream,
+                subject=run_id,
+                summary=reason,
+                evidence={
+                    "manual": manual,
+                    "labelled": labelled,
+                    "policy": decision.reason,
+                    "alert_id": alert.alert_id if alert else None,
+                },
+            )
             self._active.add(stream)
-        future = self._executor.submit(self._execute, run_id, stream, reason, alert, now, since)
+        future = self._executor.submit(self._execute, run_id, stream, reason, alert, now, since, actor)
         self._futures = {k: f for k, f in self._futures.items() if not f.done()} | {run_id: future}
         log.warning("retraining %s requested as %s: %s", stream, run_id, reason)
         return TriggerResult(run_id, decision)
@@ -296,7 +334,9 @@ class RetrainService:
         alert: Alert | None,
         requested_at: datetime,
         since: datetime | None,
+        actor: Actor | None = None,
     ) -> RunSummary:
+        actor = actor or Actor.scheduler()
         try:
             job = self.job
             snapshot = take_snapshot(
@@ -313,13 +353,55 @@ class RetrainService:
             )
             outcome = job.run(context)
             self._record(run_id, stream, outcome.status, snapshot=snapshot, outcome=outcome)
+            self._audit_outcome(run_id, stream, snapshot, outcome, actor)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the run
             log.exception("retraining run %s failed", run_id)
             self._record(run_id, stream, RetrainStatus.FAILED, message=f"{type(exc).__name__}: {exc}")
+            record_audit(
+                self.store,
+                AuditAction.RETRAIN_FINISHED,
+                actor,
+                stream=stream,
+                subject=run_id,
+                summary=f"failed: {type(exc).__name__}",
+                evidence={"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000]},
+            )
         finally:
             with self._lock:
                 self._active.discard(stream)
         return summarise(self.store.retrain_runs(run_id))[0]
+
+    def _audit_outcome(
+        self, run_id: str, stream: StreamKey, snapshot: Snapshot, outcome: JobOutcome, actor: Actor
+    ) -> None:
+        """The run's verdict in the audit trail, and the promotion when the challenger became current."""
+        task = self.settings.retrain.task
+        versions = {"champion_version": outcome.champion_version, "challenger_version": outcome.challenger_version}
+        record_audit(
+            self.store,
+            AuditAction.RETRAIN_FINISHED,
+            actor,
+            stream=stream,
+            subject=run_id,
+            summary=f"{outcome.status.value}: {outcome.message}"[:500],
+            evidence={
+                "status": outcome.status.value,
+                "snapshot_sha256": snapshot.sha256,
+                **versions,
+                "metrics": outcome.metrics,
+            },
+        )
+        promoted = outcome.challenger_version is not None and self.registry.current(task) == outcome.challenger_version
+        if outcome.status is RetrainStatus.SUCCEEDED and promoted:
+            record_audit(
+                self.store,
+                AuditAction.PROBE_PROMOTED,
+                actor,
+                stream=stream,
+                subject=str(outcome.challenger_version),
+                summary=f"{task} probe {outcome.challenger_version} replaces {outcome.champion_version}",
+                evidence={"run_id": run_id, "task": task, **versions, "metrics": outcome.metrics},
+            )
 
     # ---- alerts -------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from consumers.alerting import (
 )
 from consumers.monitor.evaluate import WindowEvaluation, WindowEvaluator
 from consumers.monitor.windows import closed_windows, floor_time
+from infra.audit import record_alert_transition
 from infra.settings import Settings
 from infra.store import Store
 from schemas import Alert, AlertState, DriftDecision
@@ -183,6 +184,8 @@ class Monitor:
         if alerts:
             self.store.insert_alerts(alerts)
             self.outbox.enqueue(alerts)
+            for alert in alerts:
+                record_alert_transition(self.store, alert)
         if touched:
             self.store.save_alert_policy_states({k: s.model_dump_json() for k, s in touched.items()})
         self.store.set_monitor_progress(evaluation.stream, evaluation.window.end)
@@ -261,6 +264,12 @@ class Monitor:
             monitor.grace_s,
             monitor.interval_s,
         )
+
+    def schedule(self, job: Callable[[], object], seconds: float, job_id: str) -> None:
+        """Run another periodic job (e.g. segment evaluation) on this monitor's scheduler."""
+        if self._scheduler is None:
+            raise RuntimeError("start the monitor before scheduling jobs on it")
+        self._scheduler.add_job(job, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the jobs; with ``wait``, a running evaluation finishes its window first."""

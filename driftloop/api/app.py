@@ -24,6 +24,7 @@ from driftloop.api.errors import install_error_handlers
 from driftloop.api.limits import BodyLimit
 from driftloop.api.routers import (
     alerts,
+    audit,
     compare,
     dashboard,
     drift,
@@ -62,7 +63,8 @@ def create_api(source: Any) -> FastAPI:
     api.state.scrape_registry = CollectorRegistry(auto_describe=False)
     api.state.scrape_registry.register(ServiceCollector(context))
     install_error_handlers(api)
-    for module in (health, ingest, streams, drift, alerts, retrain, reference, snapshots, usage, compare, dashboard):
+    modules = (health, ingest, streams, drift, alerts, audit, retrain, reference, snapshots, usage, compare, dashboard)
+    for module in modules:
         api.include_router(module.router)
     if context.settings.api.dashboard:
         api.mount("/static", StaticFiles(directory=STATIC), name="static")

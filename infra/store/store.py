@@ -11,6 +11,7 @@ is counted and returned once.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ import clickhouse_connect
 import numpy as np
 from pydantic import SecretStr
 
+from infra.audit import ActorKind, AuditAction, AuditEntry
 from infra.store import dsn as dsn_lib
 from infra.store import rows as row_lib
 from infra.store.analytics import AnalyticsQueries
@@ -77,6 +79,7 @@ TABLES = (
     "probe_versions",
     "segment_results",
     "segment_progress",
+    "audit",
 )
 """Every table the store owns, as queries name them (on a cluster these are the Distributed tables)."""
 
@@ -895,6 +898,72 @@ class Store(AnalyticsQueries):
                 attempts=int(r["attempts"]),
                 next_attempt_at=r["next_attempt_at"],
                 last_error=r["last_error"],
+            )
+            for r in rows
+        ]
+
+    # ---- audit trail (infra.audit) ----------------------------------------------------------------
+
+    _AUDIT_COLUMNS = (
+        "audit_id", "at", "action", "actor_kind", "actor", "app", "model", "model_version", "subject", "summary",
+        "evidence",
+    )  # fmt: skip
+
+    def insert_audit(self, entries: Sequence[AuditEntry]) -> int:
+        """Append audit entries (an entry written twice is kept once)."""
+        rows = [
+            (
+                e.audit_id,
+                row_lib.utc(e.at),
+                e.action.value,
+                e.actor_kind.value,
+                e.actor,
+                e.stream.app if e.stream else "",
+                e.stream.model if e.stream else "",
+                e.stream.model_version if e.stream else "",
+                e.subject,
+                e.summary,
+                e.evidence_json(),
+            )
+            for e in entries
+        ]
+        data = [list(column) for column in zip(*rows, strict=True)] if rows else []
+        return self._insert("audit", (list(self._AUDIT_COLUMNS), data))
+
+    def audit_entries(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        action: AuditAction | None = None,
+        actor: str | None = None,
+        stream: StreamKey | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Audit entries in ``[since, until)``, newest first, optionally of one action, actor or stream."""
+        where = _Where().stream(stream).time("at", since, until)
+        if action is not None:
+            where.add("action = {action:String}", action=action.value)
+        if actor is not None:
+            where.add("actor = {actor:String}", actor=actor)
+        rows = self._rows(
+            f"SELECT {', '.join(self._AUDIT_COLUMNS)} FROM audit FINAL {where.sql()} "
+            "ORDER BY at DESC, audit_id LIMIT {limit:UInt64}",
+            {**where.params, "limit": limit},
+        )
+        return [
+            AuditEntry(
+                audit_id=r["audit_id"],
+                at=r["at"],
+                action=AuditAction(r["action"]),
+                actor_kind=ActorKind(r["actor_kind"]),
+                actor=r["actor"],
+                stream=StreamKey(app=r["app"], model=r["model"], model_version=r["model_version"])
+                if r["app"]
+                else None,
+                subject=r["subject"],
+                summary=r["summary"],
+                evidence=json.loads(r["evidence"] or "{}"),
             )
             for r in rows
         ]

@@ -49,7 +49,7 @@ def loop_settings(data_dir: Path, **monitor: object) -> Settings:
             DriftTestSpec(detector="nearest_neighbour"),
         ],
         "default_policy": AlertPolicySettings(fire_after=2, resolve_after=2, min_count=30, cooldown_s=0),
-        "report_max_rows": 200,
+        "report_max_rows": 300,
     }
     base.update(monitor)
     return Settings(

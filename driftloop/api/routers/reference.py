@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Response
 
 from consumers.monitor import clear_reference, set_reference, show_reference
-from driftloop.api.auth import require
+from driftloop.api.auth import Principal, require
 from driftloop.api.deps import Context, RequiredStream, StoreDep
 from driftloop.api.errors import ApiProblem
 from driftloop.api.routers.common import errors
+from infra.audit import Actor, AuditAction, record_audit
 from schemas import FieldError, ReferenceOut, ReferenceRequest, Scope
 
 router = APIRouter(prefix="/v1/reference", tags=["reference"])
+Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
 
 
 @router.get(
@@ -32,10 +36,9 @@ def get_reference(store: StoreDep, stream: RequiredStream) -> ReferenceOut:
     "",
     response_model=ReferenceOut,
     responses=errors(),
-    dependencies=[Depends(require(Scope.ADMIN))],
     summary="Pin [start, end) of event time as a stream's reference",
 )
-def pin_reference(store: StoreDep, context: Context, body: ReferenceRequest) -> ReferenceOut:
+def pin_reference(store: StoreDep, context: Context, body: ReferenceRequest, admin: Admin) -> ReferenceOut:
     if body.start.tzinfo is None or body.end.tzinfo is None:
         raise ApiProblem(422, "start and end need a time zone", [FieldError(field="start", message="naive time")])
     if body.end <= body.start:
@@ -44,6 +47,14 @@ def pin_reference(store: StoreDep, context: Context, body: ReferenceRequest) -> 
         store, body.stream, body.start, body.end, min_samples=context.settings.drift.min_samples, note=body.note
     )
     pin = pinned.pin
+    record_audit(
+        store,
+        AuditAction.REFERENCE_PINNED,
+        Actor.api(admin.name),
+        stream=body.stream,
+        summary=body.note,
+        evidence={"start": pin.start, "end": pin.end, "events": pinned.events, "enough": pinned.enough},
+    )  # noqa: E501
     return ReferenceOut(
         stream=body.stream,
         start=pin.start,
@@ -60,9 +71,16 @@ def pin_reference(store: StoreDep, context: Context, body: ReferenceRequest) -> 
     status_code=204,
     response_class=Response,
     responses=errors(),
-    dependencies=[Depends(require(Scope.ADMIN))],
     summary="Clear a stream's pin: back to the trailing reference",
 )
-def unpin_reference(store: StoreDep, stream: RequiredStream) -> Response:
+def unpin_reference(store: StoreDep, stream: RequiredStream, admin: Admin) -> Response:
+    previous = show_reference(store, stream)
     clear_reference(store, stream)
+    record_audit(
+        store,
+        AuditAction.REFERENCE_CLEARED,
+        Actor.api(admin.name),
+        stream=stream,
+        evidence={"previous": [previous.start, previous.end] if previous else None},
+    )  # noqa: E501
     return Response(status_code=204)

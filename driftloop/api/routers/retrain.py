@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends
 
-from driftloop.api.auth import require
+from driftloop.api.auth import Principal, require
 from driftloop.api.deps import Context, Limit, OptionalStream, StoreDep
 from driftloop.api.errors import ApiProblem
 from driftloop.api.routers.common import errors
+from infra.audit import Actor
 from schemas import RetrainRun, RetrainRunSummary, RetrainStatus, RetrainTrigger, RetrainTriggered, Scope
 
 router = APIRouter(prefix="/v1/retrain", tags=["retrain"])
@@ -45,10 +48,11 @@ def get_run(store: StoreDep, run_id: str) -> list[RetrainRun]:
     status_code=202,
     response_model=RetrainTriggered,
     responses=errors(409, 501),
-    dependencies=[Depends(require(Scope.ADMIN))],
     summary="Start one manual retraining run",
 )
-def trigger(context: Context, body: RetrainTrigger) -> RetrainTriggered:
+def trigger(
+    context: Context, body: RetrainTrigger, admin: Annotated[Principal, Depends(require(Scope.ADMIN))]
+) -> RetrainTriggered:
     service = context.retrain_service()
     if service is None:
         raise ApiProblem(
@@ -56,7 +60,7 @@ def trigger(context: Context, body: RetrainTrigger) -> RetrainTriggered:
             "retraining does not run in this process: start `driftloop up` with retrain.enabled, "
             "or use `driftloop retrain <stream>` with the service stopped",
         )
-    result = service.trigger(body.stream, reason=body.reason, manual=True)
+    result = service.trigger(body.stream, reason=body.reason, manual=True, actor=Actor.api(admin.name))
     if result.run_id is None:
         raise ApiProblem(409, f"retraining of {body.stream} not started: {result.decision.reason}")
     return RetrainTriggered(run_id=result.run_id, stream=body.stream, reason=body.reason)
