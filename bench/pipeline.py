@@ -16,7 +16,9 @@ import os
 import time
 from datetime import UTC, datetime
 
+import numpy as np
 from _harness import running_service
+from kafka import KafkaConsumer
 
 from driftloop import Publisher
 from driftloop.demo import DemoConfig, generate
@@ -24,9 +26,44 @@ from driftloop.startup import build_scorer, scorer_embedder
 from infra.settings import Settings
 
 
+def safety_alert_latencies(service, samples: int) -> list[float]:
+    """Publish unsafe prompts one at a time (a quiet pipeline) and time each until its alert is on the topic."""
+    unsafe = [
+        item.event
+        for item in generate(
+            DemoConfig(seed=9, count=samples * 4, start=datetime.now(UTC), unsafe_at=0, unsafe_fraction=1.0)
+        )
+        if item.event is not None and item.truth.unsafe_kind in ("jailbreak", "prompt_injection")
+    ][:samples]
+    consumer = KafkaConsumer(
+        service.settings.topic("alerts"),
+        bootstrap_servers=service.bootstrap_servers,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    consumer.poll(timeout_ms=2000)  # assignment, positioned at the end
+    latencies = []
+    with Publisher(service.bootstrap_servers, service.settings, linger_ms=0) as publisher:
+        for event in unsafe:
+            sent = time.perf_counter()
+            publisher.publish_inference(event)
+            publisher.flush()
+            deadline = sent + 30
+            found = False
+            while not found and time.perf_counter() < deadline:
+                for records in consumer.poll(timeout_ms=100).values():
+                    found = found or any(json.loads(r.value).get("event_id") == event.event_id for r in records)
+            if found:
+                latencies.append(time.perf_counter() - sent)
+    consumer.close()
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--alert-samples", type=int, default=30)
     args = parser.parse_args()
     calls = [
         item.event
@@ -43,6 +80,7 @@ def main() -> None:
                 publisher.publish_inference(event)
         service.wait_stored(len(calls), "scored and stored")
         pipeline_rate = len(calls) / (time.perf_counter() - started)
+        latencies = safety_alert_latencies(service, args.alert_samples)
 
     embedder = scorer_embedder(build_scorer(settings))
     texts = [e.prompt for e in calls] + [e.response for e in calls]
@@ -61,6 +99,12 @@ def main() -> None:
                 "embedder_events_per_s": round(embed_texts_rate / 2, 1),
                 "pipeline_vs_embedder": round(pipeline_rate / (embed_texts_rate / 2), 3),
                 "target_pipeline_vs_embedder": 0.8,
+                "publish_to_safety_alert_s": {
+                    "samples": len(latencies),
+                    "p50": round(float(np.percentile(latencies, 50)), 3) if latencies else None,
+                    "p95": round(float(np.percentile(latencies, 95)), 3) if latencies else None,
+                    "target_p95": 2.0,
+                },
                 "cpus": os.cpu_count(),
             },
             indent=2,

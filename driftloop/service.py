@@ -42,6 +42,9 @@ from schemas import ConsumerLag, ServiceStatus
 log = logging.getLogger(__name__)
 
 
+TOPIC_CHECK_S = 10.0
+
+
 @dataclass
 class Running:
     """What a running service holds; read by the status endpoint."""
@@ -168,6 +171,8 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
         running.sink = Sink(settings, bootstrap, store)
         app.task(running.sink.run)
         running.monitor, alert_sink = start_monitoring(settings, store, bootstrap)
+        # A restarted in-memory broker comes back without topics: put them back so clients can resume.
+        running.monitor.schedule(lambda: ensure_topics(settings, bootstrap), TOPIC_CHECK_S, "topics")
         if settings.retrain.enabled:
             running.retrain = RetrainService(
                 settings, store, bootstrap_servers=bootstrap, embedder=scorer_embedder(running.worker.scorer)
