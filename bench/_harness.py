@@ -39,7 +39,7 @@ class BenchService:
             task = progress.add_task(label, total=expected)
             stored = 0
             while stored < expected:
-                time.sleep(0.25)
+                time.sleep(1.0)  # the status call itself costs the service some CPU
                 stored = self.stored()
                 progress.update(task, completed=stored)
 
