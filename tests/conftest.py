@@ -17,6 +17,7 @@ import pytest
 
 from infra.kafka import LocalBroker
 from infra.settings import Settings
+from infra.store import Store
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REPO = Path(__file__).resolve().parents[1]
@@ -56,6 +57,21 @@ def settings_from(env: dict[str, str]) -> Settings:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The module's embedded ClickHouse directory, held open for the module: one engine path per process."""
+    path = tmp_path_factory.mktemp("chdb")
+    with Store.open(f"chdb://{path}", database="keeper"):
+        yield path
+
+
+@pytest.fixture
+def store(chdb_dir: Path) -> Iterator[Store]:
+    """A real embedded store with a fresh database for each test."""
+    with Store.open(f"chdb://{chdb_dir}", database=f"t_{uuid.uuid4().hex[:12]}") as opened:
+        yield opened
 
 
 class DriftloopProcess:

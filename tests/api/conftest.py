@@ -46,19 +46,6 @@ TOKENS = {
 }
 
 
-@pytest.fixture(scope="module")
-def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("chdb")
-    with Store.open(f"chdb://{path}", database="keeper"):
-        yield path
-
-
-@pytest.fixture
-def store(chdb_dir: Path) -> Iterator[Store]:
-    with Store.open(f"chdb://{chdb_dir}", database=f"t_{uuid.uuid4().hex[:12]}") as opened:
-        yield opened
-
-
 @pytest.fixture
 def settings(tmp_path: Path, local_broker: LocalBroker) -> Settings:
     suffix = uuid.uuid4().hex[:8]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,19 +17,6 @@ from tests.loop.traffic import Topics
 
 WINDOW_S = 10
 PER_WINDOW = 100
-
-
-@pytest.fixture(scope="module")
-def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("chdb")
-    with Store.open(f"chdb://{path}", database="keeper"):
-        yield path
-
-
-@pytest.fixture
-def store(chdb_dir: Path) -> Iterator[Store]:
-    with Store.open(f"chdb://{chdb_dir}", database=f"t_{uuid.uuid4().hex[:12]}") as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,20 +103,6 @@ def base_probe_factory(embedder: HashEmbedder):
         return probe, corpus, labels
 
     return base
-
-
-@pytest.fixture(scope="module")
-def chdb_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The module's chdb directory, held open for the module (one engine path per process at a time)."""
-    path = tmp_path_factory.mktemp("chdb")
-    with Store.open(f"chdb://{path}", database="keeper"):
-        yield path
-
-
-@pytest.fixture
-def store(chdb_dir: Path) -> Iterator[Store]:
-    with Store.open(f"chdb://{chdb_dir}", database=f"t_{uuid.uuid4().hex[:12]}") as opened:
-        yield opened
 
 
 @pytest.fixture
