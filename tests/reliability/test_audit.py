@@ -11,7 +11,7 @@ from driftloop.audit_cli import cmd_audit
 from infra.audit import Actor, ActorKind, AuditAction, AuditEntry, record_audit
 from retrain import CommandJob, RetrainService
 from schemas import RetrainStatus
-from tests.api.conftest import STREAM, TOKENS, chdb_dir, make_client, settings, store  # noqa: F401 - fixtures
+from tests.api.conftest import STREAM, TOKENS, make_client, settings  # noqa: F401 - fixtures
 
 ADMIN = {"Authorization": f"Bearer {TOKENS['admin']}"}
 
