@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -349,21 +349,7 @@ class CompareSettings(BaseModel):
     alpha: float = Field(default=0.05, gt=0, lt=1)
     correction: Literal["benjamini_hochberg", "bonferroni", "none"] = "benjamini_hochberg"
     confidence: float = Field(default=0.95, gt=0, lt=1)
-    metrics: list[CompareMetric] = Field(
-        default_factory=lambda: [
-            "thumbs_down",
-            "flag",
-            "safety_breach",
-            "refusal",
-            "off_topic",
-            "latency_ms",
-            "tokens_in",
-            "tokens_out",
-            "cost_usd",
-            "relevance",
-            "response_embedding",
-        ]
-    )
+    metrics: list[CompareMetric] = Field(default_factory=lambda: list(get_args(CompareMetric)))
     min_count: int = Field(default=30, ge=2, description="Events with the metric, per version, before testing.")
     fisher_below: float = Field(default=5.0, ge=0)
     max_sample: int = Field(
