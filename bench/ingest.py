@@ -72,6 +72,7 @@ def main() -> None:
     payloads = make_events(args.events)
 
     with running_service(DRIFTLOOP_EMBEDDING__ENABLED="false") as service:
+        cpu_before = service.cpu_seconds()
         started = time.perf_counter()
         with Publisher(service.bootstrap_servers, service.settings) as publisher:
             for i, payload in enumerate(payloads):
@@ -79,6 +80,7 @@ def main() -> None:
         published_s = time.perf_counter() - started
         service.wait_stored(args.events)
         pipeline_s = time.perf_counter() - started
+        service_cpu_s = service.cpu_seconds() - cpu_before
         bare_rate = asyncio.run(
             bare_consume_rate(service.bootstrap_servers, service.settings.topic("inference"), args.events)
         )
@@ -92,6 +94,8 @@ def main() -> None:
                 "stored_events_per_s_one_worker": round(pipeline_rate),
                 "bare_consumer_events_per_s": round(bare_rate),
                 "pipeline_vs_bare_consumer": round(pipeline_rate / bare_rate, 3),
+                # Less sensitive to other load than a rate: what one event costs the service process.
+                "service_cpu_us_per_event": round(service_cpu_s / args.events * 1e6),
                 "target_stored_events_per_s": 5000,
                 "cpus": os.cpu_count(),
             },

@@ -1,8 +1,9 @@
 """Worker agents: validate, score and forward inference and feedback events.
 
-Each batch is handled completely (dead letters sent, scored rows and alerts published and
-acknowledged by the broker) before faust acknowledges its source messages, so source offsets
-are committed only once the batch is safely on its way to the store.
+Each batch is handled completely (scored rows stored, or published to ``driftloop.scored``
+for the store's process; dead letters and alerts published and acknowledged by the broker)
+before faust acknowledges its source messages, so source offsets are committed only once
+the batch is stored or safely on its way to the store.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from consumers.decode import Rejection, decode_event
 from consumers.privacy import Privacy
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
 from consumers.scoring import BatchScorer
+from consumers.sink import Sink
 from infra.metrics import default_metrics
 from infra.settings import Settings
 from schemas import (
@@ -46,12 +48,17 @@ class WorkerStats:
 
 
 class Worker:
-    """The validating and scoring side of the pipeline, attached to a faust app."""
+    """The validating and scoring side of the pipeline, attached to a faust app.
 
-    def __init__(self, app: faust.App, settings: Settings, scorer: BatchScorer) -> None:
+    With ``sink`` (the worker runs in the process that owns the store) scored rows are inserted
+    directly; without it they are published to ``driftloop.scored`` for that process's sink.
+    """
+
+    def __init__(self, app: faust.App, settings: Settings, scorer: BatchScorer, sink: Sink | None = None) -> None:
         self.app = app
         self.settings = settings
         self.scorer = scorer
+        self.sink = sink
         self.health = Health()
         self.stats = WorkerStats()
         self.privacy = Privacy.from_settings(settings.privacy)
@@ -95,7 +102,7 @@ class Worker:
         alerts = safety_alerts(scored, self.settings.safety.alert_detectors)
         scored = [self.privacy.apply(row) for row in scored]
         messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in dead]
-        messages += self._scored_messages(scored)
+        messages += await self._store_or_forward(scored)
         messages += [(self.alerts_topic, alert.dedup_key, alert.model_dump_json().encode()) for alert in alerts]
         await retry_forever(lambda: self._publish(messages), "publishing scored inference", self.health)
         self.stats.valid += len(valid)
@@ -119,7 +126,7 @@ class Worker:
                 rows.append(self.privacy.apply_feedback(ScoredFeedback(feedback=decoded, received_at=now)))
                 self.metrics.events_ingested.labels(kind="feedback", source="worker").inc()
                 self.stats.valid += 1
-        messages += self._scored_messages(rows)
+        messages += await self._store_or_forward(rows)
         await retry_forever(lambda: self._publish(messages), "publishing feedback", self.health)
 
     def _score(self, events: list[InferenceEvent]) -> list[ScoredInference]:
@@ -127,6 +134,18 @@ class Worker:
             scored = self.scorer.score(events)
         self.metrics.batch_size.labels(stage="score").observe(len(events))
         return scored
+
+    async def _store_or_forward(
+        self, rows: Sequence[ScoredInference] | Sequence[ScoredFeedback]
+    ) -> list[tuple[faust.TopicT, str | None, bytes]]:
+        """Store the rows here if this process owns the store; otherwise the messages that carry them there."""
+        if self.sink is None:
+            return self._scored_messages(rows)
+        inferences = [row for row in rows if isinstance(row, ScoredInference)]
+        feedback = [row for row in rows if isinstance(row, ScoredFeedback)]
+        if rows:
+            await self.sink.write_rows(inferences, feedback)
+        return []
 
     def _scored_messages(
         self, rows: Sequence[ScoredInference | ScoredFeedback]

@@ -2,7 +2,8 @@
 
 It reads ``driftloop.scored`` and ``driftloop.dlq`` in batches, inserts each batch into
 ClickHouse, and only then commits the batch's offsets. A crash in between means the batch
-is read again and inserted again; the store deduplicates on event id.
+is read again and inserted again; the store deduplicates on event id. Workers running in
+the store's own process hand their rows to :meth:`Sink.write_rows` instead of the topic.
 """
 
 from __future__ import annotations
@@ -89,19 +90,31 @@ class Sink:
         finally:
             await self._consumer.stop()
 
-    async def _write_and_commit(self, records: list[ConsumerRecord]) -> None:
-        inferences, feedback, dead = self._parse(records)
+    async def write_rows(
+        self,
+        inferences: list[ScoredInference],
+        feedback: list[ScoredFeedback] | None = None,
+        dead: list[DeadLetter] | None = None,
+    ) -> None:
+        """Insert rows, retrying until the store takes them (the health shows not-ready meanwhile).
+
+        Workers in this process call it directly: their rows skip ``driftloop.scored``.
+        """
+        feedback, dead = feedback or [], dead or []
         loop = asyncio.get_running_loop()
 
         async def write() -> None:
             await loop.run_in_executor(None, self._write, inferences, feedback, dead)
 
         await retry_forever(write, "inserting into the store", self.health)
-        await retry_forever(self._commit, "committing sink offsets", self.health)
         self.stats.inferences += len(inferences)
         self.stats.feedback += len(feedback)
         self.stats.dead_letters += len(dead)
         self.stats.batches += 1
+
+    async def _write_and_commit(self, records: list[ConsumerRecord]) -> None:
+        await self.write_rows(*self._parse(records))
+        await retry_forever(self._commit, "committing sink offsets", self.health)
 
     async def _commit(self) -> None:
         """Commit the batch; after a rebalance the group has moved on, so the batch is simply read again."""
