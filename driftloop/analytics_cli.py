@@ -86,13 +86,20 @@ def _print_usage(report: UsageReport) -> None:
     out.print("top models by cost: " + ", ".join(f"{r.model} ${r.cost_usd:,.4f}" for r in report.top_models))
 
 
+def _tag(item: str) -> tuple[str, str]:
+    tag, sep, value = item.partition("=")
+    if not sep or not tag:
+        raise ValueError(f"expected TAG=VALUE, got {item!r}")
+    return tag, value
+
+
 def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     """Compare ``args.b`` (MODEL@VERSION) against ``args.a`` on ``args.app``; exit 0 whatever the verdict."""
     from consumers.segments import parse_version
 
     try:
         a, b = parse_version(args.a, args.app), parse_version(args.b, args.app)
-        experiment = dict(item.split("=", 1) for item in args.experiment or [])
+        experiment = dict(_tag(item) for item in args.experiment or [])
     except ValueError as exc:
         raise ConfigError(f"compare: {exc} (versions as MODEL@VERSION, experiment as TAG=VALUE)") from exc
     start = _time(args.start)

@@ -341,6 +341,20 @@ class SegmentSettings(BaseModel):
     interval_s: float = Field(default=60.0, gt=0, description="How often the scheduler looks for closed windows.")
     grace_s: float = Field(default=300.0, ge=0, description="Late feedback: a window is evaluated this long after.")
     max_windows_per_run: int = Field(default=100, ge=1)
+    drift_tests: list[DriftTestSpec] = Field(
+        default_factory=lambda: [DriftTestSpec(detector="nearest_neighbour")],
+        description="Embedding drift tests of each segment against its own events in the stream's reference "
+        "period (pinned or trailing, per monitor.reference); empty: no segment drift.",
+    )
+    drift_min_samples: int = Field(default=100, ge=2, description="Embedded events per side before a drift test.")
+    drift_max_samples: int = Field(
+        default=500, ge=2, description="Embeddings per side and segment (a deterministic sample by event id)."
+    )
+    drift_one_per_session: bool = Field(
+        default=True,
+        description="Sample one event per session and segment: a session's turns share a topic, and counting "
+        "them as independent draws makes drift tests alarm too often.",
+    )
 
 
 class CompareSettings(BaseModel):

@@ -1,10 +1,12 @@
-"""Segment windows: every closed window of every stream, its segments' rates and disparity tests, and alerts.
+"""Segment windows: every closed window of every stream, its segments' rates, disparity and drift tests, and alerts.
 
 :class:`SegmentMonitor` walks the closed ``segments.window_s`` windows of each active stream not yet
-evaluated (progress in ``segment_progress``), writes every disparity result (``segment_results``),
-and moves the same alert policy as drift windows (:class:`~consumers.alerting.AlertPolicy`, settings
-``segments.policy``) per (stream, tag, value, metric). Alerts (kind ``disparity``) go to the store and
-the alert outbox, whose deliveries the drift monitor's delivery job sends.
+evaluated (progress in ``segment_progress``), writes every disparity result (``segment_results``) and
+every segment drift result (``drift_scores``, feature ``prompt_embedding:tag=value``, see
+:mod:`consumers.segments.drift`), and moves the same alert policy as drift windows
+(:class:`~consumers.alerting.AlertPolicy`, settings ``segments.policy``) per (stream, tag, value, metric)
+and per (stream, detector, segment). Alerts (kind ``disparity``, and kind ``drift`` for a segment's
+embedding drift) go to the store and the alert outbox, whose deliveries the drift monitor's delivery job sends.
 
 Wire it as one more job of the monitor's scheduler: ``SegmentMonitor(settings, store, monitor.outbox)``
 and ``scheduler.add_job(segment_monitor.run_once, "interval", seconds=settings.segments.interval_s)``.
@@ -18,12 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from consumers.alerting import AlertOutbox, AlertPolicy, PolicyState, Transition, alert_id
+from consumers.alerting import AlertOutbox, AlertPolicy, PolicyState, Transition, alert_id, drift_alert, drift_dedup_key
 from consumers.monitor.windows import Window, closed_windows, floor_time
 from consumers.segments.disparity import disparity_tests
+from consumers.segments.drift import SegmentDriftEvaluator, drift_segments
 from infra.settings import Settings
 from infra.store import Store
-from schemas import Alert, AlertKind, DriftResult, SegmentDisparity, StreamKey
+from schemas import Alert, AlertKind, DriftDecision, DriftResult, SegmentDisparity, StreamKey
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +65,25 @@ class SegmentRun:
 
     windows: int = 0
     results: list[SegmentDisparity] = field(default_factory=list)
+    drift: list[DriftResult] = field(default_factory=list)
+    """Every segment drift result, INSUFFICIENT_DATA included."""
     alerts: list[Alert] = field(default_factory=list)
 
     @property
     def disparities(self) -> list[SegmentDisparity]:
         return [r for r in self.results if r.disparate]
+
+    @property
+    def drifted(self) -> list[DriftResult]:
+        """The segment drift results that decided DRIFT (after correction)."""
+        return [r for r in self.drift if r.decision is DriftDecision.DRIFT]
+
+
+@dataclass(frozen=True)
+class _WindowResults:
+    disparities: list[SegmentDisparity]
+    disparity_results: list[DriftResult]
+    drift: list[DriftResult]
 
 
 class SegmentMonitor:
@@ -84,14 +101,19 @@ class SegmentMonitor:
         self.store = store
         self.outbox = outbox
         self.clock = clock
+        self.drift = SegmentDriftEvaluator(settings, store)
         self._states: dict[str, PolicyState] | None = None
         self._lock = threading.Lock()
 
     def evaluate_window(self, stream: StreamKey, window: Window) -> list[SegmentDisparity]:
         """Disparity results of one window (not stored, no alerts)."""
-        return self._evaluate(stream, window)[0]
+        return self._evaluate(stream, window).disparities
 
-    def _evaluate(self, stream: StreamKey, window: Window) -> tuple[list[SegmentDisparity], list[DriftResult]]:
+    def evaluate_drift(self, stream: StreamKey, window: Window) -> list[DriftResult]:
+        """Segment drift results of one window (not stored, no alerts)."""
+        return self._evaluate(stream, window).drift
+
+    def _evaluate(self, stream: StreamKey, window: Window) -> _WindowResults:
         seg = self.settings.segments
         counts = self.store.outcome_counts(
             [stream],
@@ -105,7 +127,9 @@ class SegmentMonitor:
             off_topic_detector=seg.off_topic_detector,
             breach_detectors=seg.breach_detectors,
         )
-        return disparity_tests(counts, seg, stream, window.start, window.end)
+        disparities, results = disparity_tests(counts, seg, stream, window.start, window.end)
+        drift = self.drift.evaluate(stream, window, drift_segments(counts, seg.other_label))
+        return _WindowResults(disparities, results, drift)
 
     def run_once(self, now: datetime | None = None) -> SegmentRun:
         """Evaluate every closed, not yet evaluated segment window of every active stream."""
@@ -120,9 +144,10 @@ class SegmentMonitor:
             for span in self.store.stream_spans(since=now - timedelta(seconds=self.settings.monitor.idle_after_s)):
                 start = progress.get(span.stream) or floor_time(span.first_event, seg.window_s)
                 for window in closed_windows(start, now, seg.window_s, seg.grace_s, limit=seg.max_windows_per_run):
-                    disparities, results = self._evaluate(span.stream, window)
-                    run.alerts.extend(self._record(span.stream, window, disparities, results, states))
-                    run.results.extend(disparities)
+                    evaluated = self._evaluate(span.stream, window)
+                    run.alerts.extend(self._record(span.stream, window, evaluated, states))
+                    run.results.extend(evaluated.disparities)
+                    run.drift.extend(evaluated.drift)
                     run.windows += 1
         return run
 
@@ -130,22 +155,27 @@ class SegmentMonitor:
         self,
         stream: StreamKey,
         window: Window,
-        disparities: list[SegmentDisparity],
-        results: list[DriftResult],
+        evaluated: _WindowResults,
         states: dict[str, PolicyState],
     ) -> list[Alert]:
-        self.store.insert_segment_results(disparities)
-        by_feature = {f"{d.metric}:{d.tag}={d.value}": d for d in disparities}
+        self.store.insert_segment_results(evaluated.disparities)
+        self.store.insert_drift_results(evaluated.drift)
+        by_feature = {f"{d.metric}:{d.tag}={d.value}": d for d in evaluated.disparities}
         policy = AlertPolicy(self.settings.segments.policy)
         alerts: list[Alert] = []
         touched: dict[str, PolicyState] = {}
-        for result in results:
-            key = disparity_dedup_key(stream, result.feature)
+        keyed = [(AlertKind.DISPARITY, disparity_dedup_key(stream, r.feature), r) for r in evaluated.disparity_results]
+        keyed += [(AlertKind.DRIFT, drift_dedup_key(stream, r.detector, r.feature), r) for r in evaluated.drift]
+        for kind, key, result in keyed:
             state, transition = policy.observe(states.get(key) or PolicyState(dedup_key=key), result)
             if state != states.get(key):
                 touched[key] = state
-            if transition is not None:
+            if transition is None:
+                continue
+            if kind is AlertKind.DISPARITY:
                 alerts.append(disparity_alert(transition, key, by_feature.get(result.feature)))
+            else:
+                alerts.append(drift_alert(transition, key, evaluated.drift))
         if alerts:
             self.store.insert_alerts(alerts)
             if self.outbox is not None:
@@ -161,6 +191,6 @@ class SegmentMonitor:
             self._states = {
                 key: PolicyState.model_validate_json(raw)
                 for key, raw in self.store.alert_policy_states().items()
-                if ":disparity:" in key
+                if ":disparity:" in key or ":drift:" in key  # segment drift keys: drift_dedup_key of a segment
             }
         return self._states

@@ -25,6 +25,29 @@ def _totals(row: dict[str, Any]) -> UsageTotals:
     )
 
 
+def usage_point(row: dict[str, Any]) -> UsagePoint:
+    """One row of ``Store.usage_series``; app, model and version are absent when not grouped by them."""
+    return UsagePoint(
+        bucket=row["bucket"],
+        app=row.get("app"),
+        model=row.get("model"),
+        model_version=row.get("model_version"),
+        requests=row["requests"],
+        users=row["users"],
+        sessions=row["sessions"],
+        tokens_in=row["tokens_in"],
+        tokens_out=row["tokens_out"],
+        cost_usd=float(row["cost_usd"]),
+    )
+
+
+def overall_usage(
+    store: Store, start: datetime, end: datetime, bucket_s: int, *, app: str | None = None
+) -> list[UsagePoint]:
+    """Usage of every selected event per bucket: distinct users and sessions do not add up over versions."""
+    return [usage_point(r) for r in store.usage_series(start, end, bucket_s, group_by="none", app=app)]
+
+
 def usage_report(
     store: Store, start: datetime, end: datetime, bucket_s: int, *, app: str | None = None, top: int = 10
 ) -> UsageReport:
@@ -37,21 +60,7 @@ def usage_report(
         bucket_s=bucket_s,
         total=_totals(total[0]),
         by_version=[_totals(r) for r in store.usage_totals(start, end, group_by="version", app=app)],
-        series=[
-            UsagePoint(
-                bucket=r["bucket"],
-                app=r["app"],
-                model=r["model"],
-                model_version=r["model_version"],
-                requests=r["requests"],
-                users=r["users"],
-                sessions=r["sessions"],
-                tokens_in=r["tokens_in"],
-                tokens_out=r["tokens_out"],
-                cost_usd=float(r["cost_usd"]),
-            )
-            for r in series
-        ],
+        series=[usage_point(r) for r in series],
         top_apps=[_totals(r) for r in store.usage_totals(start, end, group_by="app", order_by_cost=True, limit=top)],
         top_models=[
             _totals(r) for r in store.usage_totals(start, end, group_by="model", app=app, order_by_cost=True, limit=top)

@@ -261,6 +261,71 @@ class AnalyticsQueries:
             return np.zeros((0, 0), dtype=np.float32), []
         return np.asarray([r["v"] for r in rows], dtype=np.float32), [r["t"] for r in rows]
 
+    def segment_embedding_samples(
+        self,
+        stream: StreamKey,
+        start: datetime | None,
+        end: datetime | None,
+        segments: Sequence[tuple[str, str]],
+        *,
+        feature: Literal["prompt_embedding", "response_embedding"] = "prompt_embedding",
+        limit: int = 500,
+        unset_label: str = "(unset)",
+        one_per_session: bool = False,
+    ) -> dict[tuple[str, str], tuple[np.ndarray, list[str]]]:
+        """Embeddings (with their texts) of each ``(tag, value)`` segment: at most ``limit`` per segment.
+
+        The sample is deterministic (the ``limit`` events of the segment with the smallest hash of their id),
+        so a window read again gives the same rows. Ids are picked first and only their embeddings are read,
+        so a long range costs an id scan, not an embedding scan. Events without the tag belong to the
+        ``unset_label`` segment; events without the embedding are left out. Segments with no events are absent.
+        With ``one_per_session``, a session contributes one event per segment (the turns of a session share
+        its topic, so they are not independent draws); events without a session id count alone.
+        """
+        if feature not in ("prompt_embedding", "response_embedding"):
+            raise ValueError(f"unknown embedding feature {feature!r}")
+        if not segments:
+            return {}
+        text = "prompt" if feature == "prompt_embedding" else "response"
+        where = _Filter([stream], start, end, with_tags=False)
+        where.clauses.append(f"notEmpty({feature})")
+        pairs = "arrayMap(t -> (t, if(mapContains(tags, t), tags[t], {unset:String})), {seg_tags:Array(String)})"
+        candidates = (
+            f"SELECT event_id, tv.1 AS tag, tv.2 AS value, ifNull(session_id, event_id) AS unit "
+            f"FROM inference FINAL ARRAY JOIN {pairs} AS tv "
+            f"{where.sql()} AND has({{segments:Array(Tuple(String, String))}}, tv)"
+        )
+        if one_per_session:
+            candidates += " ORDER BY cityHash64(event_id) LIMIT 1 BY tag, value, unit"
+        picked = (
+            f"SELECT event_id, tag, value FROM ({candidates}) "
+            "ORDER BY tag, value, cityHash64(event_id) LIMIT {limit:UInt64} BY tag, value"
+        )
+        rows = self._rows(
+            f"WITH picked AS ({picked}) "
+            "SELECT p.tag AS tag, p.value AS value, e.v AS v, e.t AS t FROM picked AS p "
+            f"GLOBAL INNER JOIN (SELECT event_id, {feature} AS v, {text} AS t FROM inference FINAL {where.sql()} "
+            "AND event_id GLOBAL IN (SELECT event_id FROM picked)) AS e ON e.event_id = p.event_id "
+            "ORDER BY tag, value, cityHash64(p.event_id)",
+            {
+                **where.params,
+                "unset": unset_label,
+                "seg_tags": sorted({tag for tag, _ in segments}),
+                "segments": [tuple(s) for s in segments],
+                "limit": limit,
+            },
+        )
+        grouped: dict[tuple[str, str], tuple[list[list[float]], list[str]]] = {}
+        for r in rows:
+            vectors, texts = grouped.setdefault((r["tag"], r["value"]), ([], []))
+            vectors.append(r["v"])
+            texts.append(r["t"])
+        out: dict[tuple[str, str], tuple[np.ndarray, list[str]]] = {}
+        for key, (vectors, texts) in grouped.items():
+            if len({len(v) for v in vectors}) == 1:
+                out[key] = np.asarray(vectors, dtype=np.float32), texts
+        return out
+
     # ---- usage --------------------------------------------------------------------------------------
 
     _USAGE = (

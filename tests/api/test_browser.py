@@ -5,6 +5,9 @@ then the overview and a stream page are loaded in the browser.
 ``test_dashboard_shows_the_injected_shift``: demo traffic with a topic shift is scored by the real detectors and
 evaluated by the real drift monitor (compressed clock: 60 s windows), then the stream page must show the drift
 timeline with alert markers, the topic clusters and the alert with its evidence and report.
+``test_usage_and_compare_pages``: demo traffic of two apps, where one version refuses more and answers off-topic;
+the usage page draws every chart, and the compare form, filled in and submitted as a person would, shows the
+verdict, the per-metric table and the delta charts.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ import pytest
 
 from consumers.monitor import Monitor, floor_time
 from driftloop.api import ApiContext, create_api
-from driftloop.demo import DemoConfig, generate
+from driftloop.demo import DemoConfig, VersionEffect, generate
 from infra.metrics import Metrics
 from infra.settings import AlertPolicySettings, DriftSettings, DriftTestSpec, MonitorSettings, Settings
 from infra.store import Store
 from schemas import AlertKind, AlertState, ScoredFeedback, StreamKey
+from tests.analytics.traffic import only, recent_start, store_demo
 from tests.api.browser import browser_page, declared_points, drawn_points, open_dashboard, serve
 from tests.conftest import REPO
 
@@ -85,12 +89,18 @@ def monitor_settings(data_dir: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def shifted_store(tmp_path_factory: pytest.TempPathFactory):
+def browser_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's directory: one chdb data dir (one per process), a database per fixture."""
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="module")
+def shifted_store(browser_root: Path):
     """Demo traffic an hour ago (4 calls/s for 500 s, half of it on new topics from call 1000), scored by the
     real embedder and safety suite, stored, and evaluated by the drift monitor."""
     from driftloop.startup import build_scorer
 
-    root = tmp_path_factory.mktemp("shifted")
+    root = browser_root
     settings = monitor_settings(root / "data")
     start = floor_time(datetime.now(UTC) - timedelta(hours=1), WINDOW_S)
     config = DemoConfig(
@@ -142,3 +152,68 @@ def test_dashboard_shows_the_injected_shift(shifted_store) -> None:
         if settings.monitor.reports and report.count():
             served = page.request.get(base + report.get_attribute("href"))
             assert served.status == 200 and "<html" in served.text().lower()
+
+
+@pytest.fixture(scope="module")
+def versions_store(browser_root: Path):
+    """Two apps of demo traffic; nimbus-8b@2026-05 of bank-support refuses more and answers off-topic."""
+    app = "bank-support"
+    config = DemoConfig(
+        seed=3,
+        count=2000,
+        rate=0.5,
+        start=recent_start(2),
+        apps=(app, "travel-assistant"),
+        app_weights={app: 3.0, "travel-assistant": 1.0},
+        arrivals="even",
+        feedback_fraction=0.5,
+        deployment_weights=only(["nimbus-8b/2026-02", "nimbus-8b/2026-05"], app),
+        version_effects=(VersionEffect(app=app, model_version="2026-05", refusal_rate=0.2),),
+    )
+    with Store.open(f"chdb://{browser_root / 'chdb'}", database="versions") as store:
+        store_demo(store, config, off_topic={"2026-05": 0.2})
+        yield Settings(data_dir=browser_root / "versions"), store
+
+
+def test_usage_and_compare_pages(versions_store) -> None:
+    settings, store = versions_store
+    api = create_api(ApiContext(settings=settings, store=store, metrics=Metrics()))
+    with serve(api) as base, browser_page() as page:
+        open_dashboard(page, f"{base}/dashboard", "overview-versions.png")
+        page.click("header nav >> text=Usage")
+        page.wait_for_selector("body[data-charts-ready='1']")
+        open_dashboard(page, page.url + "?hours=6", "usage.png")
+        assert page.locator("#usage-totals").inner_text().startswith("2,000 requests")
+        for chart in ("chart-active", "chart-per-user", "chart-version-tokens"):
+            assert drawn_points(page, chart) > 0, chart
+        for chart in ("chart-cost", "chart-top-apps", "chart-top-models"):  # bars: one per bucket, app or model
+            assert declared_points(page, chart) > 0, chart
+            assert page.locator(f"#{chart} .barlayer .point").count() > 0, chart
+        assert page.locator("#usage-versions .version-row").count() == 4  # two versions of each app
+        assert page.locator("#top-apps .top-row").count() == 2
+        legend = {t.text_content() for t in page.locator("#chart-cost .legendtext").all()}
+        assert "bank-support/nimbus-8b@2026-05" in legend
+
+        page.click("header nav >> text=Compare")
+        page.wait_for_selector("#compare-form")
+        page.select_option("#compare-app", "bank-support")
+        page.fill("#compare-a", "nimbus-8b@2026-02")
+        page.fill("#compare-b", "nimbus-8b")  # a slip: no version
+        page.click("#compare-form button[type=submit]")
+        page.wait_for_selector("#compare-problem")
+        assert "expected MODEL@VERSION" in page.locator("#compare-problem").inner_text()
+        assert page.locator("#compare-b.invalid").count() == 1
+        page.fill("#compare-b", "nimbus-8b@2026-05")
+        page.click("#compare-form button[type=submit]")
+        page.wait_for_selector("#compare-verdict")
+        open_dashboard(page, page.url, "compare.png")
+        assert page.locator("#overall-verdict").inner_text() in ("worse", "mixed")
+        rows = page.locator("#compare-metrics .metric-row")
+        assert rows.count() == len(settings.compare.metrics)
+        assert (
+            page.locator('#compare-metrics .metric-row[data-metric="refusal"]').get_attribute("data-verdict") == "worse"
+        )
+        assert page.locator("#compare-evidence li", has_text="refusal: worse").count() == 1
+        for chart in ("chart-effects", "chart-rate-deltas", "chart-median-deltas"):
+            assert declared_points(page, chart) > 0, chart
+            assert page.locator(f"#{chart} .barlayer .point").count() > 0, chart

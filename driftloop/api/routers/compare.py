@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,11 +14,68 @@ from driftloop.api.auth import require
 from driftloop.api.deps import Context, Instant, Limit, OptionalStream, StoreDep
 from driftloop.api.errors import ApiProblem
 from driftloop.api.routers.common import errors
-from schemas import FieldError, Scope, SegmentDisparity, VersionComparison
+from infra.settings import Settings
+from infra.store import Store
+from schemas import FieldError, Scope, SegmentDisparity, StreamKey, VersionComparison
 
 router = APIRouter(tags=["compare"], dependencies=[Depends(require(Scope.READ))])
 
 Version = Annotated[str, Query(min_length=3, max_length=257, description="MODEL@VERSION")]
+
+
+@dataclass(frozen=True)
+class CompareQuery:
+    """A checked comparison request: version ``b`` against version ``a`` of one app over ``[start, end)``."""
+
+    a: StreamKey
+    b: StreamKey
+    start: datetime | None = None
+    end: datetime | None = None
+    experiment: dict[str, str] = field(default_factory=dict)
+
+    def run(self, store: Store, settings: Settings) -> VersionComparison:
+        return compare_versions(store, settings, self.a, self.b, self.start, self.end, experiment=self.experiment)
+
+
+def compare_query(
+    app: str,
+    a: str,
+    b: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    experiment: Sequence[str] = (),
+) -> CompareQuery:
+    """The request the API route and the dashboard's compare page run; a 422 naming each bad parameter.
+
+    >>> compare_query("bank", "nimbus@1", "nimbus@2", experiment=["channel=web"]).experiment
+    {'channel': 'web'}
+    >>> try:
+    ...     compare_query("bank", "nimbus", "nimbus@2")
+    ... except ApiProblem as problem:
+    ...     print(problem.status, [f.field for f in problem.body.fields], problem)
+    422 ['a'] a: expected MODEL@VERSION, got 'nimbus'
+    """
+    problems: list[FieldError] = []
+    versions: dict[str, StreamKey] = {}
+    for name, text in (("a", a), ("b", b)):
+        try:
+            versions[name] = parse_version(text, app)
+        except ValueError as exc:
+            problems.append(FieldError(field=name, message=str(exc)))
+    if len(versions) == 2 and versions["a"] == versions["b"]:
+        problems.append(FieldError(field="b", message=f"names the same version as a ({a!r}): nothing to compare"))
+    tags: dict[str, str] = {}
+    for item in experiment:
+        tag, sep, value = item.partition("=")
+        if not sep or not tag:
+            problems.append(FieldError(field="experiment", message=f"expected TAG=VALUE, got {item!r}"))
+        else:
+            tags[tag] = value
+    if start is not None and end is not None and start >= end:
+        problems.append(FieldError(field="start", message="must be before end"))
+    if problems:
+        raise ApiProblem(422, "; ".join(f"{p.field}: {p.message}" for p in problems), problems)
+    return CompareQuery(versions["a"], versions["b"], start, end, tags)
 
 
 @router.get(
@@ -36,12 +96,7 @@ def compare(
         list[str] | None, Query(description="TAG=VALUE filters both versions' events share (canary, shadow).")
     ] = None,
 ) -> VersionComparison:
-    try:
-        first, second = parse_version(a, app), parse_version(b, app)
-        tags = dict(item.split("=", 1) for item in experiment or [])
-    except ValueError as exc:
-        raise ApiProblem(422, str(exc), [FieldError(field="a/b/experiment", message=str(exc))]) from exc
-    return compare_versions(store, context.settings, first, second, start, end, experiment=tags)
+    return compare_query(app, a, b, start, end, experiment or []).run(store, context.settings)
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""The dashboard: an overview of every stream and a page per stream, drawn offline with plotly.js.
+"""The dashboard: an overview of every stream, a page per stream, usage and version comparison, drawn offline
+with plotly.js.
 
 Pages are rendered on the server from the same store queries as the JSON API (aggregated in
 ClickHouse); ``static/dashboard.js`` draws the charts from the data embedded in the page.
@@ -18,10 +19,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from consumers.segments import overall_usage, usage_report
+from driftloop.api.analytics_views import compare_charts, metric_rows, usage_charts, version_label
 from driftloop.api.auth import COOKIE, authenticate
 from driftloop.api.context import ApiContext
-from driftloop.api.deps import auto_bucket, optional_stream
-from schemas import Alert, DriftResult, Scope, StreamKey
+from driftloop.api.deps import auto_bucket, optional_stream, storable
+from driftloop.api.errors import ApiProblem
+from driftloop.api.routers.compare import compare_query
+from schemas import Alert, DriftResult, FieldError, Scope, StreamKey, UsageTotals
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -114,6 +119,7 @@ def overview(request: Request, window_s: Annotated[int, Query(ge=60, le=30 * 864
         request,
         "overview.html",
         {
+            "page": "overview",
             "streams": streams,
             "open_alerts": open_alerts,
             "runs": runs,
@@ -236,3 +242,116 @@ def stream_page(
             "has_store": store is not None,
         },
     )
+
+
+@router.get("/dashboard/usage", response_class=HTMLResponse)
+def usage_page(
+    request: Request,
+    hours: Annotated[float, Query(gt=0, le=24 * 90)] = 24,
+    app: Annotated[str | None, Query(max_length=128, description="Empty: every app.")] = None,
+    top: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> Response:
+    """Active users and sessions, requests per user and session, tokens and cost per version, top spenders."""
+    if not _allowed(request):
+        return _login_redirect(request)
+    context: ApiContext = request.app.state.context
+    store = context.store
+    app = app or None
+    end = context.clock() + timedelta(seconds=1)
+    start = end - timedelta(hours=hours)
+    bucket = auto_bucket(end - start)
+    report = usage_report(store, start, end, bucket, app=app, top=top) if store else None
+    overall = overall_usage(store, start, end, bucket, app=app) if store else []
+    apps = sorted({s.app for s in store.streams()}) if store else []
+    return TEMPLATES.TemplateResponse(
+        request,
+        "usage.html",
+        {
+            "page": "usage",
+            "report": report,
+            "app": app,
+            "apps": apps,
+            "hours": hours,
+            "top": top,
+            "start": start,
+            "end": end,
+            "label": version_label,
+            "version_link": _totals_link,
+            "api_link": "/v1/usage?"
+            + urlencode({"start": start.isoformat(), "end": end.isoformat(), **({"app": app} if app else {})}),
+            "data": usage_charts(report, overall) if report else {},
+            "has_store": store is not None,
+        },
+    )
+
+
+def _totals_link(totals: UsageTotals) -> str:
+    return stream_link(StreamKey(app=totals.app, model=totals.model, model_version=totals.model_version))
+
+
+def _form_time(name: str, text: str) -> datetime | None:
+    """A time from the compare form (``datetime-local`` gives ``2026-05-01T10:00``), taken as UTC."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        message = f"not an ISO 8601 time: {text!r}"
+        raise ApiProblem(422, f"{name}: {message}", [FieldError(field=name, message=message)]) from exc
+    try:
+        return storable(value)
+    except ValueError as exc:
+        raise ApiProblem(422, f"{name}: {exc}", [FieldError(field=name, message=str(exc))]) from exc
+
+
+def _api_link(app: str, a: str, b: str, start: datetime | None, end: datetime | None, tags: list[str]) -> str:
+    """The ``/v1/compare`` request that answers what the compare page shows."""
+    params: list[tuple[str, str]] = [("app", app), ("a", a), ("b", b)]
+    params += [(name, t.isoformat()) for name, t in (("start", start), ("end", end)) if t is not None]
+    params += [("experiment", t) for t in tags]
+    return "/v1/compare?" + urlencode(params)
+
+
+@router.get("/dashboard/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    app: Annotated[str, Query(max_length=128)] = "",
+    a: Annotated[str, Query(max_length=257)] = "",
+    b: Annotated[str, Query(max_length=257)] = "",
+    start: Annotated[str, Query(max_length=40)] = "",
+    end: Annotated[str, Query(max_length=40)] = "",
+    experiment: Annotated[list[str] | None, Query(max_length=257)] = None,
+) -> Response:
+    """The comparison form and, once ``a`` and ``b`` are given, the comparison ``/v1/compare`` answers."""
+    if not _allowed(request):
+        return _login_redirect(request)
+    context: ApiContext = request.app.state.context
+    store = context.store
+    tags = [part.strip() for item in experiment or [] for part in item.split(",") if part.strip()]
+    streams = store.streams() if store else []
+    values = {"app": app, "a": a, "b": b, "start": start, "end": end, "experiment": ", ".join(tags)}
+    result, problem, json_link = None, None, None
+    try:
+        if a and b:  # with one version only, the form is being filled in
+            if not app:
+                raise ApiProblem(422, "app: required to compare", [FieldError(field="app", message="required")])
+            query = compare_query(app, a, b, _form_time("start", start), _form_time("end", end), tags)
+            result = query.run(store, context.settings) if store else None
+            json_link = _api_link(app, a, b, query.start, query.end, tags)
+    except ApiProblem as exc:
+        problem = exc
+    page = {
+        "page": "compare",
+        "form": values,
+        "apps": sorted({s.app for s in streams}),
+        "versions": sorted(streams, key=lambda s: (s.app != app, s.app, s.model, s.model_version)),
+        "result": result,
+        "rows": metric_rows(result) if result else [],
+        "problem": problem.body if problem else None,
+        "json_link": json_link,
+        "link": stream_link,
+        "has_store": store is not None,
+    }
+    if result is not None:
+        page["data"] = {"compare": compare_charts(result)}
+    return TEMPLATES.TemplateResponse(request, "compare.html", page, status_code=problem.status if problem else 200)
