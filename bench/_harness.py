@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,35 @@ sys.path.insert(0, str(REPO))
 
 from infra.kafka import LocalBroker, ensure_topics  # noqa: E402
 from infra.settings import KafkaSettings, Settings  # noqa: E402
+from schemas import InferenceEvent  # noqa: E402
+
+
+def bench_event(i: int, start: datetime, prefix: str = "bench") -> InferenceEvent:
+    """The benchmarks' event number ``i``: a support-bot call, ``i`` milliseconds after ``start``.
+
+    Start from now: the store's retention drops events older than ``events_ttl_days`` at insert.
+    """
+    return InferenceEvent(
+        event_id=f"{prefix}-{i}",
+        event_time=start + timedelta(milliseconds=i),
+        app="bench-app",
+        model="bench-model",
+        model_version="v1",
+        prompt=f"How can I change the delivery address of order {i}? It is going to my old flat.",
+        response="You can change it under Orders > Delivery until the parcel is dispatched. " * 3,
+        latency_ms=350.0,
+        tokens_in=22,
+        tokens_out=60,
+        cost_usd=0.0002,
+        user_id=f"user-{i % 500}",
+        tags={"locale": "en-GB", "channel": "web"},
+    )
+
+
+def make_events(count: int, prefix: str = "bench") -> list[bytes]:
+    """``count`` benchmark events from now on, serialised as a producer sends them."""
+    start = datetime.now(UTC)
+    return [bench_event(i, start, prefix).model_dump_json().encode() for i in range(count)]
 
 
 @dataclass

@@ -14,37 +14,11 @@ import asyncio
 import json
 import os
 import time
-from datetime import UTC, datetime, timedelta
 
-from _harness import running_service
+from _harness import make_events, running_service
 from aiokafka import AIOKafkaConsumer
 
 from driftloop import Publisher
-from schemas import InferenceEvent
-
-
-def make_events(count: int) -> list[bytes]:
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    return [
-        InferenceEvent(
-            event_id=f"bench-{i}",
-            event_time=start + timedelta(milliseconds=i),
-            app="bench-app",
-            model="bench-model",
-            model_version="v1",
-            prompt=f"How can I change the delivery address of order {i}? It is going to my old flat.",
-            response="You can change it under Orders > Delivery until the parcel is dispatched. " * 3,
-            latency_ms=350.0,
-            tokens_in=22,
-            tokens_out=60,
-            cost_usd=0.0002,
-            user_id=f"user-{i % 500}",
-            tags={"locale": "en-GB", "channel": "web"},
-        )
-        .model_dump_json()
-        .encode()
-        for i in range(count)
-    ]
 
 
 async def bare_consume_rate(bootstrap: str, topic: str, expected: int) -> float:

@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime
 
 import numpy as np
+import psutil
 from _harness import running_service
 from kafka import KafkaConsumer
 
@@ -74,20 +75,25 @@ def main() -> None:
     with running_service(
         DRIFTLOOP_EMBEDDING__ENABLED="true", DRIFTLOOP_EMBEDDING__BACKEND=settings.embedding.backend
     ) as service:
+        cpu_before = service.cpu_seconds()
         started = time.perf_counter()
         with Publisher(service.bootstrap_servers, service.settings) as publisher:
             for event in calls:
                 publisher.publish_inference(event)
         service.wait_stored(len(calls), "scored and stored")
         pipeline_rate = len(calls) / (time.perf_counter() - started)
+        service_cpu_s = service.cpu_seconds() - cpu_before
         latencies = safety_alert_latencies(service, args.alert_samples)
 
     embedder = scorer_embedder(build_scorer(settings))
     texts = [e.prompt for e in calls] + [e.response for e in calls]
+    this_process = psutil.Process()
+    cpu_before = sum(this_process.cpu_times()[:2])
     started = time.perf_counter()
     for i in range(0, len(texts), 2 * settings.ingest.batch_size):
         embedder.embed(texts[i : i + 2 * settings.ingest.batch_size])
     embed_texts_rate = len(texts) / (time.perf_counter() - started)
+    embedder_cpu_s = sum(this_process.cpu_times()[:2]) - cpu_before
 
     print(
         json.dumps(
@@ -99,6 +105,9 @@ def main() -> None:
                 "embedder_events_per_s": round(embed_texts_rate / 2, 1),
                 "pipeline_vs_embedder": round(pipeline_rate / (embed_texts_rate / 2), 3),
                 "target_pipeline_vs_embedder": 0.8,
+                # CPU time per event, all threads: less disturbed by other load on the machine than rates.
+                "service_cpu_ms_per_event": round(service_cpu_s / len(calls) * 1000, 2),
+                "embedder_cpu_ms_per_event": round(embedder_cpu_s / len(calls) * 1000, 2),
                 "publish_to_safety_alert_s": {
                     "samples": len(latencies),
                     "p50": round(float(np.percentile(latencies, 50)), 3) if latencies else None,

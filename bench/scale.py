@@ -19,11 +19,11 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import psutil
+from _harness import make_events
 from rich.console import Console
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,25 +32,8 @@ sys.path.insert(0, str(REPO))
 from driftloop import Publisher  # noqa: E402
 from infra.kafka import LocalBroker, ensure_topics  # noqa: E402
 from infra.settings import KafkaSettings, Settings  # noqa: E402
-from schemas import InferenceEvent  # noqa: E402
 
 err = Console(stderr=True)
-
-
-def make_events(count: int, prefix: str) -> list[InferenceEvent]:
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    return [
-        InferenceEvent(
-            event_id=f"{prefix}-{i}",
-            event_time=start + timedelta(milliseconds=i),
-            app="scale-app",
-            model="scale-model",
-            model_version="v1",
-            prompt=f"Can I move my booking {i} to next Tuesday and keep the same seat?",
-            response="Yes: open Trips, pick the booking and choose Change date; the seat is kept if free.",
-        )
-        for i in range(count)
-    ]
 
 
 def run_config(workers: int, events: int, partitions: int, embedding: bool) -> dict:
@@ -84,8 +67,8 @@ def run_config(workers: int, events: int, partitions: int, embedding: bool) -> d
             batch = make_events(events, prefix)
             began = time.monotonic()
             with Publisher(broker.bootstrap_servers, settings) as publisher:
-                for event in batch:
-                    publisher.publish_inference(event)
+                for i, payload in enumerate(batch):
+                    publisher.publish_raw("inference", payload, key=f"{prefix}-{i}")
             while httpx.get(f"{api}/v1/status", timeout=60).json()["table_counts"]["inference"] < events:
                 time.sleep(0.25)
             seconds = time.monotonic() - began

@@ -18,35 +18,18 @@ import json
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import numpy as np
 import psutil
-from _harness import running_service
+from _harness import bench_event, running_service
 from rich.console import Console
 
 from driftloop import Publisher
-from schemas import InferenceEvent
 
 err = Console(stderr=True)
-
-
-def event(i: int, start: datetime) -> InferenceEvent:
-    return InferenceEvent(
-        event_id=f"soak-{i}",
-        event_time=start + timedelta(milliseconds=i),
-        app="soak-app",
-        model="soak-model",
-        model_version="v1",
-        prompt=f"Where is my order {i}? It was due yesterday and the tracking page shows nothing.",
-        response="Your parcel left the depot this morning and should arrive by tomorrow evening. " * 2,
-        latency_ms=420.0,
-        tokens_in=24,
-        tokens_out=48,
-        cost_usd=0.0003,
-    )
 
 
 class RatePublisher(threading.Thread):
@@ -62,7 +45,7 @@ class RatePublisher(threading.Thread):
             while (elapsed := time.monotonic() - began) < self.seconds:
                 due = int(elapsed * self.rate)
                 while self.published < due:
-                    publisher.publish_inference(event(self.published, start))
+                    publisher.publish_inference(bench_event(self.published, start, prefix="soak"))
                     self.published += 1
                 time.sleep(0.02)
 

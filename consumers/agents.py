@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import faust
@@ -47,6 +48,28 @@ class WorkerStats:
         return f"{self.valid:,} events validated, {self.dead_letters:,} dead letters, {self.alerts:,} alerts"
 
 
+SCORED_MESSAGE_BYTES = 900_000
+"""Scored rows per internal message stop short of this size (Kafka's default message limit is 1 MB)."""
+
+
+def scored_payloads(rows: Sequence[ScoredInference | ScoredFeedback], max_bytes: int) -> list[bytes]:
+    """``ScoredBatch`` messages of ``rows``, halved until each fits ``max_bytes`` (one row always goes alone)."""
+    payload = ScoredBatch(records=list(rows)).model_dump_json().encode()
+    if len(payload) <= max_bytes or len(rows) <= 1:
+        return [payload]
+    half = len(rows) // 2
+    return scored_payloads(rows[:half], max_bytes) + scored_payloads(rows[half:], max_bytes)
+
+
+@dataclass
+class ScoredBatchInFlight:
+    """A batch between scoring and storing: its source events (acknowledged last), rows and dead letters."""
+
+    events: list[EventT]
+    scored: list[ScoredInference]
+    dead: list[DeadLetter]
+
+
 class Worker:
     """The validating and scoring side of the pipeline, attached to a faust app.
 
@@ -81,15 +104,25 @@ class Worker:
 
         @app.agent(app.topic(settings.topic("inference")), name="driftloop.inference-agent")
         async def inference_agent(stream: faust.StreamT) -> None:
-            async for events in stream.take_events(batch, within=within):
-                await finish_even_if_cancelled(self.handle_inference(events))
+            # Two batches in flight: one scored (CPU, a worker thread) while the one before it is stored and
+            # published (I/O). Each is acknowledged only after its own finish, and finishes run in order.
+            finishing: asyncio.Task | None = None
+            try:
+                async for events in stream.noack_take(batch, within=within):
+                    scored = await self.score_inference(events)  # cancelled here: not acknowledged, read again
+                    if finishing is not None:
+                        await finish_even_if_cancelled(finishing)
+                    finishing = asyncio.ensure_future(self.finish_inference(scored, stream))
+            finally:
+                if finishing is not None:
+                    await finish_even_if_cancelled(finishing)
 
         @app.agent(app.topic(settings.topic("feedback")), name="driftloop.feedback-agent")
         async def feedback_agent(stream: faust.StreamT) -> None:
             async for events in stream.take_events(batch, within=within):
                 await finish_even_if_cancelled(self.handle_feedback(events))
 
-    async def handle_inference(self, events: Sequence[EventT]) -> None:
+    async def score_inference(self, events: Sequence[EventT]) -> ScoredBatchInFlight:
         valid: list[InferenceEvent] = []
         dead = []
         for event in events:
@@ -99,18 +132,25 @@ class Worker:
             else:
                 valid.append(decoded)
         scored = await asyncio.get_running_loop().run_in_executor(None, self._score, valid) if valid else []
-        alerts = safety_alerts(scored, self.settings.safety.alert_detectors)
-        scored = [self.privacy.apply(row) for row in scored]
-        messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in dead]
+        return ScoredBatchInFlight(events=list(events), scored=scored, dead=dead)
+
+    async def finish_inference(self, batch: ScoredBatchInFlight, stream: faust.StreamT | None = None) -> None:
+        """Store (or forward) the scored rows, publish dead letters and alerts, then acknowledge the batch."""
+        alerts = safety_alerts(batch.scored, self.settings.safety.alert_detectors)
+        scored = [self.privacy.apply(row) for row in batch.scored]
+        messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in batch.dead]
         messages += await self._store_or_forward(scored)
         messages += [(self.alerts_topic, alert.dedup_key, alert.model_dump_json().encode()) for alert in alerts]
         await retry_forever(lambda: self._publish(messages), "publishing scored inference", self.health)
-        self.stats.valid += len(valid)
-        self.stats.dead_letters += len(dead)
+        self.stats.valid += len(scored)
+        self.stats.dead_letters += len(batch.dead)
         self.stats.alerts += len(alerts)
-        self.metrics.events_ingested.labels(kind="inference", source="worker").inc(len(valid))
-        for letter in dead:
+        self.metrics.events_ingested.labels(kind="inference", source="worker").inc(len(scored))
+        for letter in batch.dead:
             self.metrics.dead_letters.labels(error_kind=letter.error_kind.value).inc()
+        if stream is not None:
+            for event in batch.events:
+                await stream.ack(event)
 
     async def handle_feedback(self, events: Sequence[EventT]) -> None:
         now = datetime.now(UTC)
@@ -152,8 +192,9 @@ class Worker:
     ) -> list[tuple[faust.TopicT, str | None, bytes]]:
         size = self.settings.ingest.rows_per_message
         return [
-            (self.scored_topic, None, ScoredBatch(records=list(rows[i : i + size])).model_dump_json().encode())
+            (self.scored_topic, None, payload)
             for i in range(0, len(rows), size)
+            for payload in scored_payloads(rows[i : i + size], SCORED_MESSAGE_BYTES)
         ]
 
     def _dead_letter(self, event: EventT, rejection: Rejection) -> DeadLetter:

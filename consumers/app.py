@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import faust
 
+from infra.kafka import MAX_MESSAGE_BYTES
 from infra.settings import Settings
 
 
@@ -36,6 +37,7 @@ def create_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         broker_commit_interval=1.0,
         producer_acks=-1,
         producer_linger=0.005,
+        producer_max_request_size=MAX_MESSAGE_BYTES,
         stream_wait_empty=True,
     )
 

@@ -49,8 +49,8 @@ def decode_event(raw: bytes | None, model: type[EventT], limits: TextLimits | No
         return model.model_validate_json(raw, context={"limits": limits})
     except ValidationError as exc:
         return _rejection_from(exc)
-    except (ValueError, RecursionError) as exc:  # pragma: no cover - defensive, pydantic wraps most errors
-        return Rejection(RejectionKind.INVALID, str(exc)[:500])
+    except Exception as exc:  # noqa: BLE001 - a validator bug must cost one dead letter, not the worker
+        return Rejection(RejectionKind.INVALID, f"event could not be validated: {type(exc).__name__}: {exc}"[:500])
 
 
 def _rejection_from(exc: ValidationError) -> Rejection:

@@ -47,7 +47,7 @@ async def retry_forever(
         return result
 
 
-async def finish_even_if_cancelled(batch: Awaitable[object]) -> None:
+async def finish_even_if_cancelled(batch: Awaitable[T]) -> T:
     """Let an open batch complete when the process shuts down, then re-raise the cancellation.
 
     Both faust (for workers) and the sink acknowledge a batch once this returns, so a batch
@@ -55,7 +55,7 @@ async def finish_even_if_cancelled(batch: Awaitable[object]) -> None:
     """
     task = asyncio.ensure_future(batch)
     try:
-        await asyncio.shield(task)
+        return await asyncio.shield(task)
     except asyncio.CancelledError:
         await task
         raise

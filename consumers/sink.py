@@ -20,6 +20,7 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
+from infra.kafka import MAX_MESSAGE_BYTES
 from infra.metrics import default_metrics
 from infra.settings import Settings
 from schemas import DeadLetter, RejectionKind, ScoredBatch, ScoredFeedback, ScoredInference
@@ -71,6 +72,7 @@ class Sink:
             auto_offset_reset="earliest",
             max_poll_interval_ms=int(settings.kafka.max_poll_interval_s * 1000),
             max_poll_records=self._messages_per_insert(),
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
             **self._credentials,
         )
 

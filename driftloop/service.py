@@ -34,7 +34,7 @@ from driftloop.errors import ServiceNotRunning
 from driftloop.runtime_file import RuntimeInfo, clear_runtime, read_runtime, write_runtime
 from driftloop.startup import scorer_embedder
 from infra.kafka import LocalBroker, ensure_topics
-from infra.kafka.lag import consumer_lag
+from infra.kafka.lag import LagReader
 from infra.settings import Settings
 from infra.store import Store, connect
 from retrain import RetrainService
@@ -59,6 +59,10 @@ class Running:
     monitor: Monitor | None = None
     api_url: str | None = None
     started_at: float = field(default_factory=time.time)
+    lag_reader: LagReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lag_reader = LagReader(self.settings, self.bootstrap_servers)
 
     def status(self) -> ServiceStatus:
         problems = []
@@ -82,7 +86,7 @@ class Running:
                     self.settings.topic("dlq"),
                 ],
             }
-            for (group_name, topic_name), lag in consumer_lag(self.settings, self.bootstrap_servers, groups).items():
+            for (group_name, topic_name), lag in self.lag_reader.read(groups).items():
                 lags.append(ConsumerLag(group=group_name, topic=topic_name, lag=lag))
         except Exception as exc:  # noqa: BLE001
             problems.append(f"broker: {exc}")
@@ -141,8 +145,13 @@ def run_faust(app: faust.App, loglevel: str = "warning") -> None:
     """Run the faust worker until SIGINT/SIGTERM; returns after a graceful shutdown."""
     settle_heap()
     worker = faust.Worker(app, loglevel=loglevel, redirect_stdouts=False, override_logging=False)
-    with contextlib.suppress(SystemExit):
-        worker.execute_from_commandline()
+    try:
+        with contextlib.suppress(SystemExit):
+            worker.execute_from_commandline()
+    finally:
+        # Shutdown must see every object again: native libraries' objects left frozen were found
+        # torn down out of order at exit (a segfault after a clean stop).
+        gc.unfreeze()
 
 
 def start_api(running: Running) -> threading.Thread:
@@ -215,6 +224,7 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
             run_faust(app)
         finally:
             clear_runtime(settings)
+            running.lag_reader.close()
             running.monitor.shutdown()
             alert_sink.close()
             if running.retrain is not None:

@@ -39,6 +39,14 @@ SCHEMA_VERSION = 1
 DEFAULT_MAX_TEXT_BYTES = 256 * 1024
 MAX_TAGS = 32
 
+EARLIEST_EVENT_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+"""Event and feedback times outside ``[EARLIEST_EVENT_TIME, LATEST_EVENT_TIME)`` are rejected.
+
+The store's retention is ``toDateTime(time) + days``; ClickHouse ``DateTime`` ends in February 2106, and a
+later time wraps round to look expired, so such a row would be inserted and then silently dropped.
+"""
+
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -67,10 +75,20 @@ def _check_size(value: str | None, limit: int, field: str) -> str | None:
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Event times are stored in UTC; a naive time is taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """Event times are stored in UTC; a naive time is taken to be UTC already; the range is checked.
+
+    >>> _as_utc(datetime(2106, 3, 1))
+    Traceback (most recent call last):
+    ValueError: time must be from 1970-01-01 to before 2100-01-01 (UTC)
+    """
+    try:
+        utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+05:00 has no UTC datetime
+        raise ValueError("time is out of range once converted to UTC") from exc
+    if not EARLIEST_EVENT_TIME <= utc < LATEST_EVENT_TIME:
+        earliest, latest = f"{EARLIEST_EVENT_TIME:%Y-%m-%d}", f"{LATEST_EVENT_TIME:%Y-%m-%d}"
+        raise ValueError(f"time must be from {earliest} to before {latest} (UTC)")
+    return utc
 
 
 class _Event(BaseModel):
@@ -142,7 +160,7 @@ class FeedbackEvent(_Event):
     event_id: Identifier = Field(description="The inference this feedback is about; it may arrive before it.")
     feedback_time: datetime
     kind: FeedbackKind
-    value: float | None = None
+    value: float | None = Field(default=None, allow_inf_nan=False)
     labels: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=MAX_TAGS
     )

@@ -13,6 +13,13 @@ from infra.settings import TOPIC_ROLES, Settings
 
 log = logging.getLogger(__name__)
 
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+"""Largest message driftloop writes (topic ``max.message.bytes``, producers' request size).
+
+A dead letter carries its original message base64-encoded, a third larger than what the broker
+accepted from the application, so driftloop's own topics take more than Kafka's 1 MB default.
+"""
+
 
 def ensure_topics(settings: Settings, bootstrap_servers: str, timeout_s: float = 30.0) -> list[str]:
     """Create driftloop's topics that do not exist yet; return every topic name.
@@ -32,7 +39,12 @@ def ensure_topics(settings: Settings, bootstrap_servers: str, timeout_s: float =
     try:
         existing = set(admin.list_topics())
         missing = [
-            NewTopic(name, settings.kafka.partitions, settings.kafka.replication_factor)
+            NewTopic(
+                name,
+                settings.kafka.partitions,
+                settings.kafka.replication_factor,
+                topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+            )
             for name in names
             if name not in existing
         ]
