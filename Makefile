@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	# One pip command for everything else, so pip resolves faust-streaming's and huggingface-hub's click pins together.
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/pip check
 	touch $(STAMP)
 

@@ -151,7 +151,7 @@ def main() -> None:
                 "service_rss_mb_first": samples[0]["service_rss_mb"],
                 "service_rss_mb_last": samples[-1]["service_rss_mb"],
                 "service_rss_slope_last_half_mb_per_min": round(service_slope, 3),
-                "service_rss_levels_off": abs(service_slope) < args.max_slope_mb_per_min,
+                "service_rss_levels_off": service_slope < args.max_slope_mb_per_min,  # falling counts as level
                 "broker_rss_slope_last_half_mb_per_min": round(broker_slope, 3) if broker_slope is not None else None,
                 "plot": plot,
                 "plot_format": plot_kind,
