@@ -14,16 +14,10 @@ from infra.store.errors import (
     StoreOpenError,
 )
 from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
-from infra.store.store import (
-    TABLES,
-    Delivery,
-    InferenceWindow,
-    JoinedFeedback,
-    ReferencePin,
-    Store,
-    StreamSpan,
-    connect,
-)
+from infra.store.reads_drift import Delivery
+from infra.store.reads_events import InferenceWindow, JoinedFeedback, StreamSpan
+from infra.store.reads_retrain import ReferencePin
+from infra.store.store import TABLES, Store, connect
 
 __all__ = [
     "TABLES",

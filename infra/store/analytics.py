@@ -399,34 +399,7 @@ class AnalyticsQueries:
 
     def insert_segment_results(self, results: Sequence[SegmentDisparity]) -> int:
         """Store disparity results; a window evaluated again replaces its rows."""
-        names = [
-            "app", "model", "model_version", "window_start", "window_end", "tag", "value", "metric",
-            "k_segment", "n_segment", "k_rest", "n_rest", "p_value", "adjusted_p_value", "alpha", "disparate",
-            "result",
-        ]  # fmt: skip
-        rows = [
-            [
-                r.stream.app,
-                r.stream.model,
-                r.stream.model_version,
-                row_lib.utc(r.window_start),
-                row_lib.utc(r.window_end),
-                r.tag,
-                r.value,
-                r.metric,
-                r.comparison.first.k,
-                r.comparison.first.n,
-                r.comparison.second.k,
-                r.comparison.second.n,
-                r.comparison.p_value,
-                r.adjusted_p_value,
-                r.alpha,
-                r.disparate,
-                r.model_dump_json(),
-            ]  # fmt: skip
-            for r in results
-        ]
-        return self._insert("segment_results", (names, [list(col) for col in zip(*rows, strict=True)] if rows else []))
+        return self._insert("segment_results", row_lib.segment_result_columns(results))
 
     def segment_results(
         self,

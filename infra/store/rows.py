@@ -1,28 +1,39 @@
 """Turn wire models into insert columns (column-oriented, one list per column) and result rows back into models.
 
 Column-oriented lists are what clickhouse-connect serialises fastest; embeddings stay Python lists
-of floats (converting them to NumPy rows first is several times slower).
+of floats (converting them to NumPy rows first is several times slower). Each table's insert columns
+are one list of ``(column, getter)`` fields, so a column's name stands beside the value it takes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from schemas import (
     Alert,
     ClusterShift,
     DeadLetter,
     DriftResult,
+    FeedbackEvent,
+    InferenceEvent,
     RetrainRun,
+    SafetyScore,
     ScoredFeedback,
     ScoredInference,
+    SegmentDisparity,
     StreamKey,
 )
 
 Columns = tuple[list[str], list[list[Any]]]
+
+T = TypeVar("T")
+Field = tuple[str, Callable[[T], Any]]
+"""One insert column: its name and how to read its value from an item."""
 
 
 def utc(value: datetime) -> datetime:
@@ -34,206 +45,154 @@ def utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
 
 
-INFERENCE_COLUMNS = [
-    "event_id",
-    "event_time",
-    "app",
-    "model",
-    "model_version",
-    "prompt",
-    "response",
-    "latency_ms",
-    "tokens_in",
-    "tokens_out",
-    "cost_usd",
-    "user_id",
-    "session_id",
-    "tags",
-    "schema_version",
-    "received_at",
-    "prompt_embedding",
-    "response_embedding",
-    "embedding_model",
+def names(*fields: Sequence[Field[Any]]) -> list[str]:
+    """Column names of one or more field lists, in order.
+
+    >>> names([("a", str), ("b", str)], [("c", str)])
+    ['a', 'b', 'c']
+    """
+    return [name for group in fields for name, _ in group]
+
+
+def attributes(*names: str, of: str = "") -> list[Field[Any]]:
+    """Fields whose column is the item's attribute of the same name (or its ``of`` attribute's).
+
+    >>> [(name, get(1j)) for name, get in attributes("real", "imag")]
+    [('real', 0.0), ('imag', 1.0)]
+    """
+    return [(name, attrgetter(f"{of}.{name}" if of else name)) for name in names]
+
+
+def values(fields: Sequence[Field[T]], items: Sequence[T]) -> list[list[Any]]:
+    """One list per field: its value for every item.
+
+    >>> values([("n", len), ("upper", str.upper)], ["ab", "c"])
+    [[2, 1], ['AB', 'C']]
+    """
+    return [list(map(get, items)) for _, get in fields]
+
+
+_STREAM_EVENT_FIELDS: list[Field[Any]] = attributes("event_id", "event_time", "app", "model", "model_version")
+"""The event key and stream columns that ``inference`` and ``safety_scores`` share."""
+
+_EVENT_FIELDS: list[Field[InferenceEvent]] = [
+    *_STREAM_EVENT_FIELDS,
+    *attributes(
+        "prompt",
+        "response",
+        "latency_ms",
+        "tokens_in",
+        "tokens_out",
+        "cost_usd",
+        "user_id",
+        "session_id",
+        "tags",
+        "schema_version",
+    ),
 ]
+_SCORED_INFERENCE_FIELDS: list[Field[ScoredInference]] = [
+    ("received_at", lambda r: utc(r.received_at)),
+    *attributes("prompt_embedding", "response_embedding", "embedding_model"),
+]
+INFERENCE_COLUMNS = names(_EVENT_FIELDS, _SCORED_INFERENCE_FIELDS)
 
 
 def inference_columns(rows: Sequence[ScoredInference]) -> Columns:
     events = [r.event for r in rows]
-    columns = [
-        [e.event_id for e in events],
-        [e.event_time for e in events],
-        [e.app for e in events],
-        [e.model for e in events],
-        [e.model_version for e in events],
-        [e.prompt for e in events],
-        [e.response for e in events],
-        [e.latency_ms for e in events],
-        [e.tokens_in for e in events],
-        [e.tokens_out for e in events],
-        [e.cost_usd for e in events],
-        [e.user_id for e in events],
-        [e.session_id for e in events],
-        [e.tags for e in events],
-        [e.schema_version for e in events],
-        [utc(r.received_at) for r in rows],
-        [r.prompt_embedding for r in rows],
-        [r.response_embedding for r in rows],
-        [r.embedding_model for r in rows],
-    ]
-    return INFERENCE_COLUMNS, columns
+    return INFERENCE_COLUMNS, values(_EVENT_FIELDS, events) + values(_SCORED_INFERENCE_FIELDS, rows)
 
 
-SAFETY_COLUMNS = [
-    "event_id",
-    "event_time",
-    "app",
-    "model",
-    "model_version",
-    "detector",
-    "detector_version",
-    "target",
-    "score",
-    "threshold",
-    "breached",
-    "details",
-    "explanation",
+_SAFETY_FIELDS: list[Field[SafetyScore]] = [
+    *attributes("detector", "detector_version"),
+    ("target", lambda s: s.target.value),
+    *attributes("score", "threshold", "breached", "details", "explanation"),
 ]
+SAFETY_COLUMNS = names(_STREAM_EVENT_FIELDS, _SAFETY_FIELDS)
 
 
 def safety_columns(rows: Sequence[ScoredInference]) -> Columns:
-    flat = [(r.event, s) for r in rows for s in r.safety]
-    columns = [
-        [e.event_id for e, _ in flat],
-        [e.event_time for e, _ in flat],
-        [e.app for e, _ in flat],
-        [e.model for e, _ in flat],
-        [e.model_version for e, _ in flat],
-        [s.detector for _, s in flat],
-        [s.detector_version for _, s in flat],
-        [s.target.value for _, s in flat],
-        [s.score for _, s in flat],
-        [s.threshold for _, s in flat],
-        [s.breached for _, s in flat],
-        [s.details for _, s in flat],
-        [s.explanation for _, s in flat],
-    ]
-    return SAFETY_COLUMNS, columns
+    """One row per safety score, keyed by its event."""
+    events = [r.event for r in rows for _ in r.safety]
+    scores = [s for r in rows for s in r.safety]
+    return SAFETY_COLUMNS, values(_STREAM_EVENT_FIELDS, events) + values(_SAFETY_FIELDS, scores)
 
 
-FEEDBACK_COLUMNS = [
-    "feedback_id",
-    "event_id",
-    "feedback_time",
-    "kind",
-    "value",
-    "labels",
-    "text",
-    "user_id",
-    "schema_version",
-    "received_at",
+_FEEDBACK_FIELDS: list[Field[FeedbackEvent]] = [
+    *attributes("feedback_id", "event_id", "feedback_time"),
+    ("kind", lambda f: f.kind.value),
+    *attributes("value"),
+    ("labels", lambda f: list(f.labels)),
+    *attributes("text", "user_id", "schema_version"),
 ]
+_SCORED_FEEDBACK_FIELDS: list[Field[ScoredFeedback]] = [
+    ("received_at", lambda r: utc(r.received_at)),
+]
+FEEDBACK_COLUMNS = names(_FEEDBACK_FIELDS, _SCORED_FEEDBACK_FIELDS)
 
 
 def feedback_columns(rows: Sequence[ScoredFeedback]) -> Columns:
     fb = [r.feedback for r in rows]
-    columns = [
-        [f.feedback_id for f in fb],
-        [f.event_id for f in fb],
-        [f.feedback_time for f in fb],
-        [f.kind.value for f in fb],
-        [f.value for f in fb],
-        [list(f.labels) for f in fb],
-        [f.text for f in fb],
-        [f.user_id for f in fb],
-        [f.schema_version for f in fb],
-        [utc(r.received_at) for r in rows],
-    ]
-    return FEEDBACK_COLUMNS, columns
+    return FEEDBACK_COLUMNS, values(_FEEDBACK_FIELDS, fb) + values(_SCORED_FEEDBACK_FIELDS, rows)
 
 
-DEAD_LETTER_COLUMNS = [
-    "source_topic",
-    "source_partition",
-    "source_offset",
-    "error_kind",
-    "reason",
-    "original",
-    "received_at",
+_DEAD_LETTER_FIELDS: list[Field[DeadLetter]] = [
+    *attributes("source_topic", "source_partition", "source_offset"),
+    ("error_kind", lambda d: str(d.error_kind)),
+    *attributes("reason", "original"),
+    ("received_at", lambda d: utc(d.received_at)),
 ]
+DEAD_LETTER_COLUMNS = names(_DEAD_LETTER_FIELDS)
 
 
 def dead_letter_columns(rows: Sequence[DeadLetter]) -> Columns:
-    columns = [
-        [d.source_topic for d in rows],
-        [d.source_partition for d in rows],
-        [d.source_offset for d in rows],
-        [str(d.error_kind) for d in rows],
-        [d.reason for d in rows],
-        [d.original for d in rows],
-        [utc(d.received_at) for d in rows],
-    ]
-    return DEAD_LETTER_COLUMNS, columns
+    return DEAD_LETTER_COLUMNS, values(_DEAD_LETTER_FIELDS, rows)
 
 
-DRIFT_COLUMNS = [
-    "app",
-    "model",
-    "model_version",
-    "window_start",
-    "window_end",
-    "reference_start",
-    "reference_end",
-    "detector",
-    "detector_version",
-    "feature",
-    "statistic",
-    "p_value",
-    "adjusted_p_value",
-    "alpha",
-    "threshold",
-    "decision",
-    "n_reference",
-    "n_current",
-    "explanation",
-    "clusters",
-    "config",
-]
+@dataclass(frozen=True)
+class _StoredDrift:
+    """A drift verdict with the stream and window a stored row needs (``DriftResult`` has them optional)."""
+
+    stream: StreamKey
+    window_start: datetime
+    window_end: datetime
+    result: DriftResult
 
 
-def _require_window(result: DriftResult) -> tuple[StreamKey, datetime, datetime]:
+def _require_window(result: DriftResult) -> _StoredDrift:
     if result.stream is None or result.window_start is None or result.window_end is None:
         raise ValueError(
             f"a stored drift result needs stream, window_start and window_end (detector {result.detector!r})"
         )
-    return result.stream, result.window_start, result.window_end
+    return _StoredDrift(result.stream, result.window_start, result.window_end, result)
+
+
+_DRIFT_FIELDS: list[Field[_StoredDrift]] = [
+    *attributes("app", "model", "model_version", of="stream"),
+    ("window_start", lambda d: utc(d.window_start)),
+    ("window_end", lambda d: utc(d.window_end)),
+    ("reference_start", lambda d: utc_or_none(d.result.reference_start)),
+    ("reference_end", lambda d: utc_or_none(d.result.reference_end)),
+    *attributes(
+        "detector",
+        "detector_version",
+        "feature",
+        "statistic",
+        "p_value",
+        "adjusted_p_value",
+        "alpha",
+        "threshold",
+        of="result",
+    ),
+    ("decision", lambda d: d.result.decision.value),
+    *attributes("n_reference", "n_current", "explanation", of="result"),
+    ("clusters", lambda d: json.dumps([c.model_dump(mode="json") for c in d.result.clusters])),
+    ("config", lambda d: json.dumps(d.result.config, default=str, sort_keys=True)),
+]
+DRIFT_COLUMNS = names(_DRIFT_FIELDS)
 
 
 def drift_columns(results: Sequence[DriftResult]) -> Columns:
-    keyed = [(_require_window(r), r) for r in results]
-    columns = [
-        [k[0].app for k, _ in keyed],
-        [k[0].model for k, _ in keyed],
-        [k[0].model_version for k, _ in keyed],
-        [utc(k[1]) for k, _ in keyed],
-        [utc(k[2]) for k, _ in keyed],
-        [utc_or_none(r.reference_start) for _, r in keyed],
-        [utc_or_none(r.reference_end) for _, r in keyed],
-        [r.detector for _, r in keyed],
-        [r.detector_version for _, r in keyed],
-        [r.feature for _, r in keyed],
-        [r.statistic for _, r in keyed],
-        [r.p_value for _, r in keyed],
-        [r.adjusted_p_value for _, r in keyed],
-        [r.alpha for _, r in keyed],
-        [r.threshold for _, r in keyed],
-        [r.decision.value for _, r in keyed],
-        [r.n_reference for _, r in keyed],
-        [r.n_current for _, r in keyed],
-        [r.explanation for _, r in keyed],
-        [json.dumps([c.model_dump(mode="json") for c in r.clusters]) for _, r in keyed],
-        [json.dumps(r.config, default=str, sort_keys=True) for _, r in keyed],
-    ]
-    return DRIFT_COLUMNS, columns
+    return DRIFT_COLUMNS, values(_DRIFT_FIELDS, [_require_window(r) for r in results])
 
 
 def drift_from_row(row: dict[str, Any]) -> DriftResult:
@@ -260,42 +219,22 @@ def drift_from_row(row: dict[str, Any]) -> DriftResult:
     )
 
 
-ALERT_COLUMNS = [
-    "alert_id",
-    "kind",
-    "state",
-    "severity",
-    "app",
-    "model",
-    "model_version",
-    "detector",
-    "dedup_key",
-    "created_at",
-    "summary",
-    "event_id",
-    "report_path",
-    "evidence",
+_ALERT_FIELDS: list[Field[Alert]] = [
+    *attributes("alert_id"),
+    ("kind", lambda a: a.kind.value),
+    ("state", lambda a: a.state.value),
+    ("severity", lambda a: a.severity.value),
+    *attributes("app", "model", "model_version", of="stream"),
+    *attributes("detector", "dedup_key"),
+    ("created_at", lambda a: utc(a.created_at)),
+    *attributes("summary", "event_id", "report_path"),
+    ("evidence", lambda a: a.model_dump_json(include={"safety", "drift"})),
 ]
+ALERT_COLUMNS = names(_ALERT_FIELDS)
 
 
 def alert_columns(alerts: Sequence[Alert]) -> Columns:
-    columns = [
-        [a.alert_id for a in alerts],
-        [a.kind.value for a in alerts],
-        [a.state.value for a in alerts],
-        [a.severity.value for a in alerts],
-        [a.stream.app for a in alerts],
-        [a.stream.model for a in alerts],
-        [a.stream.model_version for a in alerts],
-        [a.detector for a in alerts],
-        [a.dedup_key for a in alerts],
-        [utc(a.created_at) for a in alerts],
-        [a.summary for a in alerts],
-        [a.event_id for a in alerts],
-        [a.report_path for a in alerts],
-        [a.model_dump_json(include={"safety", "drift"}) for a in alerts],
-    ]
-    return ALERT_COLUMNS, columns
+    return ALERT_COLUMNS, values(_ALERT_FIELDS, alerts)
 
 
 def alert_from_row(row: dict[str, Any]) -> Alert:
@@ -317,38 +256,19 @@ def alert_from_row(row: dict[str, Any]) -> Alert:
     )
 
 
-RETRAIN_COLUMNS = [
-    "run_id",
-    "app",
-    "model",
-    "model_version",
-    "status",
-    "job",
-    "updated_at",
-    "snapshot_sha256",
-    "champion_version",
-    "challenger_version",
-    "metrics",
-    "message",
+_RETRAIN_FIELDS: list[Field[RetrainRun]] = [
+    *attributes("run_id"),
+    *attributes("app", "model", "model_version", of="stream"),
+    ("status", lambda r: r.status.value),
+    *attributes("job"),
+    ("updated_at", lambda r: utc(r.updated_at)),
+    *attributes("snapshot_sha256", "champion_version", "challenger_version", "metrics", "message"),
 ]
+RETRAIN_COLUMNS = names(_RETRAIN_FIELDS)
 
 
 def retrain_columns(runs: Sequence[RetrainRun]) -> Columns:
-    columns = [
-        [r.run_id for r in runs],
-        [r.stream.app for r in runs],
-        [r.stream.model for r in runs],
-        [r.stream.model_version for r in runs],
-        [r.status.value for r in runs],
-        [r.job for r in runs],
-        [utc(r.updated_at) for r in runs],
-        [r.snapshot_sha256 for r in runs],
-        [r.champion_version for r in runs],
-        [r.challenger_version for r in runs],
-        [r.metrics for r in runs],
-        [r.message for r in runs],
-    ]
-    return RETRAIN_COLUMNS, columns
+    return RETRAIN_COLUMNS, values(_RETRAIN_FIELDS, runs)
 
 
 def retrain_from_row(row: dict[str, Any]) -> RetrainRun:
@@ -364,3 +284,23 @@ def retrain_from_row(row: dict[str, Any]) -> RetrainRun:
         metrics=row["metrics"],
         message=row["message"],
     )
+
+
+_SEGMENT_RESULT_FIELDS: list[Field[SegmentDisparity]] = [
+    *attributes("app", "model", "model_version", of="stream"),
+    ("window_start", lambda r: utc(r.window_start)),
+    ("window_end", lambda r: utc(r.window_end)),
+    *attributes("tag", "value", "metric"),
+    ("k_segment", lambda r: r.comparison.first.k),
+    ("n_segment", lambda r: r.comparison.first.n),
+    ("k_rest", lambda r: r.comparison.second.k),
+    ("n_rest", lambda r: r.comparison.second.n),
+    *attributes("p_value", of="comparison"),
+    *attributes("adjusted_p_value", "alpha", "disparate"),
+    ("result", lambda r: r.model_dump_json()),
+]
+SEGMENT_RESULT_COLUMNS = names(_SEGMENT_RESULT_FIELDS)
+
+
+def segment_result_columns(results: Sequence[SegmentDisparity]) -> Columns:
+    return SEGMENT_RESULT_COLUMNS, values(_SEGMENT_RESULT_FIELDS, results)
