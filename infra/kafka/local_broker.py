@@ -74,6 +74,9 @@ class LocalBroker:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C in the terminal reaches driftloop, which stops the broker after
+            # its own clean shutdown (commits, last inserts); a broker killed first would leave it hanging.
+            start_new_session=True,
         )
         log_file.close()
         self._wait_for_port()
