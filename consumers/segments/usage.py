@@ -3,42 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from infra.store import Store
 from schemas import UsagePoint, UsageReport, UsageTotals
 
+RowModel = TypeVar("RowModel", UsagePoint, UsageTotals)
+
+
+def _from_row(model: type[RowModel], row: dict[str, Any]) -> RowModel:
+    """A usage model from a store row; pydantic converts the Decimal cost; group columns absent stay None."""
+    return model(**{name: row[name] for name in model.model_fields if name in row})
+
 
 def _totals(row: dict[str, Any]) -> UsageTotals:
-    return UsageTotals(
-        app=row.get("app"),
-        model=row.get("model"),
-        model_version=row.get("model_version"),
-        requests=row["requests"],
-        users=row["users"],
-        sessions=row["sessions"],
-        requests_per_user=row["requests_per_user"],
-        requests_per_session=row["requests_per_session"],
-        tokens_in=row["tokens_in"],
-        tokens_out=row["tokens_out"],
-        cost_usd=float(row["cost_usd"]),
-    )
+    return _from_row(UsageTotals, row)
 
 
 def usage_point(row: dict[str, Any]) -> UsagePoint:
     """One row of ``Store.usage_series``; app, model and version are absent when not grouped by them."""
-    return UsagePoint(
-        bucket=row["bucket"],
-        app=row.get("app"),
-        model=row.get("model"),
-        model_version=row.get("model_version"),
-        requests=row["requests"],
-        users=row["users"],
-        sessions=row["sessions"],
-        tokens_in=row["tokens_in"],
-        tokens_out=row["tokens_out"],
-        cost_usd=float(row["cost_usd"]),
-    )
+    return _from_row(UsagePoint, row)
 
 
 def overall_usage(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import threading
 import time
@@ -30,17 +29,11 @@ ARGS = [
 
 @contextlib.contextmanager
 def browser_page() -> Iterator[Any]:
-    """A page of a fresh headless Chromium.
-
-    `make test` installs Chromium and playwright, so in CI their absence fails; run by hand without them,
-    the browser tests skip with the reason.
-    """
+    """A page of a fresh headless Chromium (`make test` installs Chromium and playwright; without them this fails)."""
     if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        missing = "Debian's chromium is not installed (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(missing)
-        pytest.skip(missing)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright's Python package is not installed")
+        pytest.fail("Debian's chromium is not installed (apt-get install -y chromium, or run `make test`)")
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
