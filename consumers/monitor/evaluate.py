@@ -103,6 +103,19 @@ def insufficient_result(detector: DriftDetector, n_reference: int, n_current: in
     )
 
 
+def too_few_samples(detector: DriftDetector, ref: np.ndarray, cur: np.ndarray, label: str = "") -> DriftResult | None:
+    """An insufficient-data result when either side is below the detector's minimum (or dimensions differ)."""
+    if len(ref) >= detector.min_reference and len(cur) >= detector.min_current and ref.shape[1] == cur.shape[1]:
+        return None
+    return insufficient_result(
+        detector,
+        len(ref),
+        len(cur),
+        f"{label}n_reference={len(ref)} (min {detector.min_reference}), n_current={len(cur)} "
+        f"(min {detector.min_current})",
+    )
+
+
 class WindowEvaluator:
     """Runs the configured drift tests on windows read from the store.
 
@@ -198,14 +211,8 @@ class WindowEvaluator:
             return insufficient_result(detector, 0, len(cur), "no pinned reference for this stream")
         ref, ref_texts = feature_sample(ref_sample, spec.feature)
         detector = self._fitted_detector(index, spec, stream, reference, ref, ref_texts, pinned)
-        if len(ref) < detector.min_reference or len(cur) < detector.min_current or ref.shape[1] != cur.shape[1]:
-            return insufficient_result(
-                detector,
-                len(ref),
-                len(cur),
-                f"n_reference={len(ref)} (min {detector.min_reference}), n_current={len(cur)} "
-                f"(min {detector.min_current})",
-            )
+        if (too_few := too_few_samples(detector, ref, cur)) is not None:
+            return too_few
         return detector.test(cur, cur_texts)
 
     def _fitted_detector(

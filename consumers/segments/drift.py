@@ -31,7 +31,7 @@ from datetime import datetime
 import numpy as np
 
 from consumers.monitor.drift_tests import build_detector
-from consumers.monitor.evaluate import WindowEvaluator, insufficient_result
+from consumers.monitor.evaluate import WindowEvaluator, insufficient_result, too_few_samples
 from consumers.monitor.windows import Window
 from consumers.segments.disparity import feature_name
 from detectors.drift import correct
@@ -95,14 +95,8 @@ def _run_test(
     if reference is None:
         return insufficient_result(detector, 0, len(cur), "no pinned reference for this stream")
     ref, ref_texts = reference.get(spec.feature, {}).get(segment, _EMPTY)
-    if len(ref) < detector.min_reference or len(cur) < detector.min_current or ref.shape[1] != cur.shape[1]:
-        return insufficient_result(
-            detector,
-            len(ref),
-            len(cur),
-            f"segment {segment[0]}={segment[1]}: n_reference={len(ref)} (min {detector.min_reference}), "
-            f"n_current={len(cur)} (min {detector.min_current})",
-        )
+    if (too_few := too_few_samples(detector, ref, cur, f"segment {segment[0]}={segment[1]}: ")) is not None:
+        return too_few
     result = detector.fit(ref, ref_texts).test(cur, cur_texts)
     return result.model_copy(update={"explanation": f"segment {segment[0]}={segment[1]}: {result.explanation}"})
 
