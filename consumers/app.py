@@ -1,23 +1,30 @@
 """The faust application: declared once, with small agents (see ``consumers.agents``).
 
 Store ownership (DESIGN.md): ClickHouse's embedded engine lets one process own its data
-dir, so workers never write to the store. They validate and score events and publish the
-results to ``driftloop.scored``; the one store-owning process runs the sink
-(``consumers.sink``), which inserts those rows and commits after each insert. With a
-ClickHouse server the same shape holds, and the sink can be scaled separately.
+dir. Workers inside that process insert their rows directly; workers in other processes publish
+them to ``driftloop.scored``, which the owner's sink (``consumers.sink``) inserts. Either way the
+source offsets are committed only after the insert (or the publish) succeeded.
 """
 
 from __future__ import annotations
 
 import faust
 
+from consumers.transport import Transport
 from infra.kafka import MAX_MESSAGE_BYTES
 from infra.settings import Settings
 
 
+class DriftloopApp(faust.App):
+    """A faust app whose consumer uses driftloop's Kafka transport (see ``consumers.transport``)."""
+
+    def _new_transport(self) -> Transport:
+        return Transport(self.conf.broker_consumer, self)
+
+
 def create_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
     kafka = settings.kafka
-    return faust.App(
+    return DriftloopApp(
         kafka.consumer_group,
         broker=[f"kafka://{server}" for server in bootstrap_servers.split(",")],
         broker_credentials=_credentials(settings),

@@ -80,7 +80,7 @@ class ClickHouseSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     max_text_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
-    batch_size: int = Field(default=500, ge=1, le=100_000)
+    batch_size: int = Field(default=2000, ge=1, le=100_000)
     batch_timeout_s: float = Field(default=0.5, gt=0, le=60)
     rows_per_message: int = Field(
         default=100, ge=1, le=10_000, description="Scored rows packed into one message on the internal topic."
