@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -45,6 +46,9 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from driftloop.service import serve
     from driftloop.startup import build_scorer
 
+    demo_stop = threading.Event()
+    demo_threads: list[threading.Thread] = []
+
     def on_ready(running) -> None:
         table = Table(title="driftloop is up", show_header=False)
         table.add_row("Kafka", running.bootstrap_servers + ("" if settings.kafka.bootstrap_servers else " (local)"))
@@ -55,14 +59,23 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         if args.demo:
             from driftloop.demo_runner import start_demo_thread
 
-            start_demo_thread(settings, running.bootstrap_servers, rate=args.demo_rate, count=args.demo_count)
+            demo_threads.append(
+                start_demo_thread(
+                    settings, running.bootstrap_servers, rate=args.demo_rate, count=args.demo_count, stop=demo_stop
+                )
+            )
             console.print(
                 f"demo traffic: {args.demo_rate:g} events/s"
                 + (f", {args.demo_count} events" if args.demo_count else "")
             )
         console.print("Ctrl-C to stop.")
 
-    serve(settings, scorer=build_scorer(settings), on_ready=on_ready)
+    def on_stop() -> None:
+        demo_stop.set()
+        for thread in demo_threads:
+            thread.join(timeout=10)
+
+    serve(settings, scorer=build_scorer(settings), on_ready=on_ready, on_stop=on_stop)
     return 0
 
 

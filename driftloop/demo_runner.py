@@ -66,10 +66,11 @@ def publish_demo(
 
 
 def start_demo_thread(
-    settings: Settings, bootstrap_servers: str, *, rate: float, count: int | None
+    settings: Settings, bootstrap_servers: str, *, rate: float, count: int | None, stop: threading.Event
 ) -> threading.Thread:
-    """Demo traffic in the background of ``driftloop up``.
+    """Demo traffic in the background of ``driftloop up``, until ``stop`` is set.
 
+    Set ``stop`` and join the thread before the broker goes away, so its publisher closes cleanly.
     On the local in-memory broker the demo stops at ``kafka.local_broker_max_events``, since
     that broker keeps every record in memory.
     """
@@ -77,7 +78,7 @@ def start_demo_thread(
         count = settings.kafka.local_broker_max_events
 
     def run() -> None:
-        summary = publish_demo(settings, bootstrap_servers, count=count, rate=rate, show_progress=False)
+        summary = publish_demo(settings, bootstrap_servers, count=count, rate=rate, stop=stop, show_progress=False)
         log.warning("demo traffic finished: %s", summary)
 
     thread = threading.Thread(target=run, name="driftloop-demo", daemon=True)

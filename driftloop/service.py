@@ -15,7 +15,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,8 +185,17 @@ def start_monitoring(settings: Settings, store: Store, bootstrap: str) -> tuple[
     return monitor, alert_sink
 
 
-def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) -> None:
-    """``driftloop up``: everything in this process until interrupted."""
+def serve(
+    settings: Settings,
+    scorer: BatchScorer | None = None,
+    on_ready: Callable[[Running], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> None:
+    """``driftloop up``: everything in this process until interrupted.
+
+    ``on_ready`` runs once everything is up; ``on_stop`` runs when the worker has stopped, while the
+    broker and the store are still there.
+    """
     check_binding(settings.api)
     existing = read_runtime(settings)
     if existing is not None and existing.pid != os.getpid():
@@ -223,6 +232,8 @@ def serve(settings: Settings, scorer: BatchScorer | None = None, on_ready=None) 
         try:
             run_faust(app)
         finally:
+            if on_stop is not None:
+                on_stop()
             clear_runtime(settings)
             running.lag_reader.close()
             running.monitor.shutdown()
