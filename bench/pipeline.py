@@ -80,8 +80,7 @@ def main() -> None:
         with Publisher(service.bootstrap_servers, service.settings) as publisher:
             for event in calls:
                 publisher.publish_inference(event)
-        service.wait_stored(len(calls), "scored and stored")
-        pipeline_rate = len(calls) / (time.perf_counter() - started)
+        pipeline_rate = len(calls) / (service.wait_stored(len(calls), "scored and stored") - started)
         service_cpu_s = service.cpu_seconds() - cpu_before
         latencies = safety_alert_latencies(service, args.alert_samples)
 
