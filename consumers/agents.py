@@ -146,6 +146,7 @@ class Worker:
         self.stats.dead_letters += len(batch.dead)
         self.stats.alerts += len(alerts)
         self.metrics.events_ingested.labels(kind="inference", source="worker").inc(len(scored))
+        self.metrics.last_stored.labels(kind="inference").set_to_current_time()
         for letter in batch.dead:
             self.metrics.dead_letters.labels(error_kind=letter.error_kind.value).inc()
         if stream is not None:
@@ -168,6 +169,7 @@ class Worker:
                 self.stats.valid += 1
         messages += await self._store_or_forward(rows)
         await retry_forever(lambda: self._publish(messages), "publishing feedback", self.health)
+        self.metrics.last_stored.labels(kind="feedback").set_to_current_time()
 
     def _score(self, events: list[InferenceEvent]) -> list[ScoredInference]:
         with self.metrics.batch_seconds.labels(stage="score").time():

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -32,6 +32,12 @@ class Metrics:
             "driftloop_events_ingested",
             "Events accepted: source=http is the API's ingest routes, source=worker the workers' valid events.",
             ["kind", "source"],
+            registry=self.registry,
+        )
+        self.last_stored = Gauge(
+            "driftloop_worker_last_stored_timestamp_seconds",
+            "Unix time at which this process's worker last stored (or forwarded to the store writer) a batch, by kind.",
+            ["kind"],
             registry=self.registry,
         )
         self.dead_letters = Counter(

@@ -39,8 +39,12 @@ class ServiceCollector(Collector):
         store = self.context.store
         if store is None:
             return
-        counts = store.table_counts()
-        rows = GaugeMetricFamily("driftloop_stored_rows", "Deduplicated rows per store table.", labels=["table"])
+        counts = store.table_counts(deduplicated=False)
+        rows = GaugeMetricFamily(
+            "driftloop_stored_rows",
+            "Rows per store table; a redelivered row counts twice until a background merge drops it.",
+            labels=["table"],
+        )
         for table, count in sorted(counts.items()):
             rows.add_metric([table], count)
         yield rows

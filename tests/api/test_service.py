@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.conftest import STREAM, inference
 
@@ -42,4 +43,12 @@ def test_http_ingest_reaches_the_store_of_a_running_service(service_factory) -> 
     assert 'driftloop_stored_rows{table="inference"} 40.0' in metrics
     assert 'driftloop_sink_rows_total{kind="inferences"} 40.0' in metrics
     assert "driftloop_consumer_lag{" in metrics
+    last_stored = {
+        sample.labels["kind"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "driftloop_worker_last_stored_timestamp_seconds"
+    }
+    assert now.timestamp() <= last_stored["inference"] <= datetime.now(UTC).timestamp()
+    assert now.timestamp() <= last_stored["feedback"] <= datetime.now(UTC).timestamp()
     assert httpx.get(f"{service.api_url}/readyz", timeout=30).status_code == 200
