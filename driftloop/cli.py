@@ -47,9 +47,10 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from driftloop.startup import build_scorer
 
     demo_stop = threading.Event()
-    demo_threads: list[threading.Thread] = []
+    demo_thread: threading.Thread | None = None
 
     def on_ready(running) -> None:
+        nonlocal demo_thread
         table = Table(title="driftloop is up", show_header=False)
         table.add_row("Kafka", running.bootstrap_servers + ("" if settings.kafka.bootstrap_servers else " (local)"))
         table.add_row("ClickHouse", running.store.dsn)
@@ -59,10 +60,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         if args.demo:
             from driftloop.demo_runner import start_demo_thread
 
-            demo_threads.append(
-                start_demo_thread(
-                    settings, running.bootstrap_servers, rate=args.demo_rate, count=args.demo_count, stop=demo_stop
-                )
+            demo_thread = start_demo_thread(
+                settings, running.bootstrap_servers, rate=args.demo_rate, count=args.demo_count, stop=demo_stop
             )
             console.print(
                 f"demo traffic: {args.demo_rate:g} events/s"
@@ -72,8 +71,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
     def on_stop() -> None:
         demo_stop.set()
-        for thread in demo_threads:
-            thread.join(timeout=10)
+        if demo_thread is not None:
+            demo_thread.join(timeout=10)
 
     serve(settings, scorer=build_scorer(settings), on_ready=on_ready, on_stop=on_stop)
     return 0

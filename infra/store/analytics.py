@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from infra.store import rows as row_lib
+from infra.store.queries import QueryBase
 from schemas import SegmentDisparity, StreamKey
 
 UsageGroup = Literal["app", "model", "version", "none"]
@@ -101,11 +102,8 @@ class _Filter:
         return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
 
 
-class AnalyticsQueries:
-    """Segment, comparison and usage queries (a mixin: needs ``_rows``)."""
-
-    def _rows(self, sql: str, params: dict[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-        raise NotImplementedError
+class AnalyticsQueries(QueryBase):
+    """Segment, comparison and usage queries."""
 
     # ---- outcomes per stream or segment --------------------------------------------------------------
 
@@ -393,9 +391,6 @@ class AnalyticsQueries:
         )
 
     # ---- segment results and progress (consumers.segments) --------------------------------------------
-
-    def _insert(self, table: str, columns: row_lib.Columns) -> int:
-        raise NotImplementedError
 
     def insert_segment_results(self, results: Sequence[SegmentDisparity]) -> int:
         """Store disparity results; a window evaluated again replaces its rows."""

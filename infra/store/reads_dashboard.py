@@ -6,18 +6,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from infra.store import rows as row_lib
+from infra.store.queries import QueryBase
 from infra.store.where import Where
 from schemas import FeedbackByVersion, SafetyBucket, StreamKey, StreamOverview, UsageBucket
 
 
-class DashboardQueries:
-    """Stream overviews and per-bucket usage, safety and feedback aggregates (a mixin: needs ``_rows``, ``_scalar``)."""
-
-    def _rows(self, sql: str, params: dict[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
-        raise NotImplementedError
+class DashboardQueries(QueryBase):
+    """Stream overviews and per-bucket usage, safety and feedback aggregates."""
 
     def stream_overviews(self, now: datetime, window_s: int = 3600) -> list[StreamOverview]:
         """Every stream with its totals, and its rates over the last ``window_s`` seconds.

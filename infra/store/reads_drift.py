@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from infra.store import rows as row_lib
+from infra.store.queries import QueryBase
 from infra.store.where import Where
 from schemas import Alert, AlertCount, AlertKind, AlertState, DriftResult, StreamKey
 
@@ -28,11 +28,8 @@ class Delivery:
     last_error: str = ""
 
 
-class DriftQueries:
-    """Reads of drift scores, clusters, alerts, outbox, policy state and monitor progress (a mixin: needs ``_rows``)."""
-
-    def _rows(self, sql: str, params: dict[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-        raise NotImplementedError
+class DriftQueries(QueryBase):
+    """Reads of drift scores, clusters, alerts, outbox, policy state and monitor progress."""
 
     def drift_results(
         self,

@@ -11,6 +11,7 @@ import numpy as np
 
 from infra.store import rows as row_lib
 from infra.store.errors import StoreError
+from infra.store.queries import QueryBase
 from infra.store.where import Where
 from schemas import DeadLetter, FeedbackEvent, StreamKey
 
@@ -81,14 +82,8 @@ def _embeddings(values: Sequence[Sequence[float]]) -> np.ndarray:
     return out
 
 
-class EventQueries:
-    """Reads of stored inference events, feedback and dead letters (a mixin: needs ``_rows``, ``_scalar``)."""
-
-    def _rows(self, sql: str, params: dict[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
-        raise NotImplementedError
+class EventQueries(QueryBase):
+    """Reads of stored inference events, feedback and dead letters."""
 
     def count_inferences(
         self,

@@ -9,6 +9,7 @@ from typing import Any
 
 from infra.audit import ActorKind, AuditAction, AuditEntry
 from infra.store import rows as row_lib
+from infra.store.queries import QueryBase
 from infra.store.where import Where
 from schemas import RetrainRun, RetrainRunSummary, RetrainStatus, StreamKey
 from schemas.retrain import ProbeVersion
@@ -25,11 +26,8 @@ class ReferencePin:
     pinned_at: datetime | None = None
 
 
-class RetrainQueries:
-    """Reads of retrain runs, probe versions, reference pins and audit entries (a mixin: needs ``_rows``)."""
-
-    def _rows(self, sql: str, params: dict[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-        raise NotImplementedError
+class RetrainQueries(QueryBase):
+    """Reads of retrain runs, probe versions, reference pins and audit entries."""
 
     def retrain_runs(self, run_id: str | None = None, *, limit: int = 100) -> list[RetrainRun]:
         """Retrain run transitions, newest first."""
