@@ -31,3 +31,41 @@ def test_worker_consumer_asks_the_broker_for_a_short_fetch_wait():
 
     assert FETCH_MAX_WAIT_MS < 1500
     assert asyncio.run(fetch_wait_ms()) == FETCH_MAX_WAIT_MS
+
+
+def test_safety_detectors_score_on_one_blas_thread():
+    # OpenBLAS's second thread spun between the detectors' small matrix products on the cores the
+    # embedder's inference streams use; the scorer limits BLAS to one thread while it scores.
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    from consumers.detector_scorer import DetectorScorer
+    from detectors.embedding import build_embedder
+    from detectors.safety import SafetySuite
+    from detectors.safety.relevance import RelevanceDetector
+    from schemas import InferenceEvent
+
+    seen: list[int] = []
+
+    class BlasThreadsSeen(RelevanceDetector):
+        def score(self, batch):
+            seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+            return super().score(batch)
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    assert np.ones(2) @ np.ones(2) == 2.0  # BLAS is loaded
+    before = blas_threads()
+    event = InferenceEvent(
+        event_id="e1",
+        event_time="2026-01-01T00:00:00Z",
+        app="a",
+        model="m",
+        model_version="v1",
+        prompt="How do I reset my password?",
+        response="Open Settings > Security and choose Reset password.",
+    )
+    [row] = DetectorScorer(build_embedder("auto"), SafetySuite([BlasThreadsSeen()])).score([event])
+    assert row.safety and seen and set(seen) == {1}
+    assert blas_threads() == before
