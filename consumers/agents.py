@@ -21,7 +21,7 @@ from consumers.alerts import safety_alerts
 from consumers.decode import Rejection, decode_event
 from consumers.privacy import Privacy
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
-from consumers.scoring import BatchScorer
+from consumers.scoring import BatchScorer, EmbeddedBatch
 from consumers.sink import Sink
 from infra.metrics import default_metrics
 from infra.settings import Settings
@@ -62,11 +62,11 @@ def scored_payloads(rows: Sequence[ScoredInference | ScoredFeedback], max_bytes:
 
 
 @dataclass
-class ScoredBatchInFlight:
-    """A batch between scoring and storing: its source events (acknowledged last), rows and dead letters."""
+class BatchInFlight:
+    """A batch between embedding and storing: its source events (acknowledged last), vectors and dead letters."""
 
     events: list[EventT]
-    scored: list[ScoredInference]
+    embedded: EmbeddedBatch | None
     dead: list[DeadLetter]
 
 
@@ -104,25 +104,27 @@ class Worker:
 
         @app.agent(app.topic(settings.topic("inference")), name="driftloop.inference-agent")
         async def inference_agent(stream: faust.StreamT) -> None:
-            # Two batches in flight: one scored (CPU, a worker thread) while the one before it is stored and
-            # published (I/O). Each is acknowledged only after its own finish, and finishes run in order.
-            finishing: asyncio.Task | None = None
+            # Batches overlap: while batch N is embedded (every core), batch N-1's detectors run and it is
+            # then stored and published. Each batch is acknowledged only after its own finish, in order.
+            finishing: list[asyncio.Task] = []
             try:
                 async for events in stream.noack_take(batch, within=within):
-                    scored = await self.score_inference(events)  # cancelled here: not acknowledged, read again
-                    if finishing is not None:
-                        await finish_even_if_cancelled(finishing)
-                    finishing = asyncio.ensure_future(self.finish_inference(scored, stream))
+                    embedded = await self.embed_inference(events)  # cancelled here: not acknowledged, read again
+                    while finishing and (finishing[0].done() or len(finishing) > 1):
+                        await finish_even_if_cancelled(finishing.pop(0))
+                    after = finishing[-1] if finishing else None
+                    finishing.append(asyncio.ensure_future(self.finish_inference(embedded, stream, after=after)))
             finally:
-                if finishing is not None:
-                    await finish_even_if_cancelled(finishing)
+                for task in finishing:
+                    await finish_even_if_cancelled(task)
 
         @app.agent(app.topic(settings.topic("feedback")), name="driftloop.feedback-agent")
         async def feedback_agent(stream: faust.StreamT) -> None:
             async for events in stream.take_events(batch, within=within):
                 await finish_even_if_cancelled(self.handle_feedback(events))
 
-    async def score_inference(self, events: Sequence[EventT]) -> ScoredBatchInFlight:
+    async def embed_inference(self, events: Sequence[EventT]) -> BatchInFlight:
+        """Decode the batch and embed its valid events (the phase that keeps every core busy)."""
         valid: list[InferenceEvent] = []
         dead = []
         for event in events:
@@ -131,13 +133,21 @@ class Worker:
                 dead.append(self._dead_letter(event, decoded))
             else:
                 valid.append(decoded)
-        scored = await asyncio.get_running_loop().run_in_executor(None, self._score, valid) if valid else []
-        return ScoredBatchInFlight(events=list(events), scored=scored, dead=dead)
+        loop = asyncio.get_running_loop()
+        embedded = await loop.run_in_executor(None, self._embed, valid) if valid else None
+        return BatchInFlight(events=list(events), embedded=embedded, dead=dead)
 
-    async def finish_inference(self, batch: ScoredBatchInFlight, stream: faust.StreamT | None = None) -> None:
-        """Store (or forward) the scored rows, publish dead letters and alerts, then acknowledge the batch."""
-        alerts = safety_alerts(batch.scored, self.settings.safety.alert_detectors)
-        scored = [self.privacy.apply(row) for row in batch.scored]
+    async def finish_inference(
+        self, batch: BatchInFlight, stream: faust.StreamT | None = None, after: asyncio.Future | None = None
+    ) -> None:
+        """Run the detectors, then (once ``after``, the batch before, has finished) store or forward the rows,
+        publish dead letters and alerts, and acknowledge the batch."""
+        loop = asyncio.get_running_loop()
+        scored = await loop.run_in_executor(None, self._detect, batch.embedded) if batch.embedded else []
+        if after is not None:
+            await after
+        alerts = safety_alerts(scored, self.settings.safety.alert_detectors)
+        scored = [self.privacy.apply(row) for row in scored]
         messages = [(self.dlq_topic, None, letter.model_dump_json().encode()) for letter in batch.dead]
         messages += await self._store_or_forward(scored)
         messages += [(self.alerts_topic, alert.dedup_key, alert.model_dump_json().encode()) for alert in alerts]
@@ -171,11 +181,15 @@ class Worker:
         await retry_forever(lambda: self._publish(messages), "publishing feedback", self.health)
         self.metrics.last_stored.labels(kind="feedback").set_to_current_time()
 
-    def _score(self, events: list[InferenceEvent]) -> list[ScoredInference]:
-        with self.metrics.batch_seconds.labels(stage="score").time():
-            scored = self.scorer.score(events)
-        self.metrics.batch_size.labels(stage="score").observe(len(events))
-        return scored
+    def _embed(self, events: list[InferenceEvent]) -> EmbeddedBatch:
+        with self.metrics.batch_seconds.labels(stage="embed").time():
+            embedded = self.scorer.embed(events)
+        self.metrics.batch_size.labels(stage="embed").observe(len(events))
+        return embedded
+
+    def _detect(self, embedded: EmbeddedBatch) -> list[ScoredInference]:
+        with self.metrics.batch_seconds.labels(stage="detect").time():
+            return self.scorer.detect(embedded)
 
     async def _store_or_forward(
         self, rows: Sequence[ScoredInference] | Sequence[ScoredFeedback]

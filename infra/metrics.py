@@ -7,7 +7,7 @@ API's collector instead of being counted twice.
 
 >>> m = Metrics()
 >>> m.events_ingested.labels(kind="inference", source="http").inc(3)
->>> with m.batch_seconds.labels(stage="score").time():
+>>> with m.batch_seconds.labels(stage="embed").time():
 ...     pass
 >>> b"driftloop_events_ingested_total" in m.render()
 True
@@ -54,7 +54,7 @@ class Metrics:
         )
         self.batch_seconds = Histogram(
             "driftloop_batch_seconds",
-            "Time to process one batch, by stage (score: worker embedding and safety; insert: sink write).",
+            "Time to process one batch, by stage (embed; detect: safety detectors and rows; insert: sink write).",
             ["stage"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,

@@ -126,18 +126,27 @@ class ProbeReloader:
 
 
 class ReloadingScorer:
-    """A batch scorer that first lets ``reloader`` swap in promoted probes (cheap between polls).
+    """A batch scorer that lets ``reloader`` swap in promoted probes before the detectors run (cheap between polls).
 
-    ``inner`` is any object with ``score(events) -> list[ScoredInference]`` (a worker's ``BatchScorer``).
+    ``inner`` is a worker's ``BatchScorer`` (``embed``, ``detect`` and ``score``).
     """
 
     def __init__(self, inner: Any, reloader: ProbeReloader) -> None:
         self.inner = inner
         self.reloader = reloader
 
+    def embed(self, events: Sequence[Any]) -> Any:
+        return self.inner.embed(events)
+
+    def detect(self, batch: Any) -> list[Any]:
+        self._check()
+        return self.inner.detect(batch)
+
     def score(self, events: Sequence[Any]) -> list[Any]:
+        return self.detect(self.embed(events))
+
+    def _check(self) -> None:
         try:
             self.reloader.check()
         except Exception:  # noqa: BLE001 - a broken registry must not stop scoring
             log.exception("probe reload check failed; scoring with the probes in use")
-        return self.inner.score(events)

@@ -129,13 +129,16 @@ def test_hot_reload_picks_up_a_promoted_version(store: Store, embedder: HashEmbe
         clock=lambda: (ticks.now - T0).total_seconds(),
     )
 
-    def inner(events: list[str]) -> list[float]:
-        emb = embedder.embed(events)
-        batch = SafetyBatch([str(i) for i in range(len(events))], events, [""] * len(events), emb, emb)
-        return [s.score for s in detector.score(batch)]
-
     class Inner:
-        score = staticmethod(inner)
+        """A two-phase scorer of prompts alone: embed them, then score them with ``detector``."""
+
+        def embed(self, events: list[str]) -> tuple[list[str], object]:
+            return events, embedder.embed(events)
+
+        def detect(self, embedded: tuple[list[str], object]) -> list[float]:
+            events, emb = embedded
+            batch = SafetyBatch([str(i) for i in range(len(events))], events, [""] * len(events), emb, emb)
+            return [s.score for s in detector.score(batch)]
 
     scorer = ReloadingScorer(Inner(), reloader)
     probe_texts = [NEW_UNSAFE[0], NEW_SAFE[0]]

@@ -33,39 +33,19 @@ def test_worker_consumer_asks_the_broker_for_a_short_fetch_wait():
     assert asyncio.run(fetch_wait_ms()) == FETCH_MAX_WAIT_MS
 
 
-def test_safety_detectors_score_on_one_blas_thread():
-    # OpenBLAS's second thread spun between the detectors' small matrix products on the cores the
-    # embedder's inference streams use; the scorer limits BLAS to one thread while it scores.
+def test_worker_processes_run_blas_on_one_thread():
+    # OpenBLAS's second thread spun between the safety detectors' small matrix products on the cores
+    # the embedder's inference streams use; worker processes (``run_faust``) keep BLAS to one thread.
     import numpy as np
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
 
-    from consumers.detector_scorer import DetectorScorer
-    from detectors.embedding import build_embedder
-    from detectors.safety import SafetySuite
-    from detectors.safety.relevance import RelevanceDetector
-    from schemas import InferenceEvent
+    from driftloop.service import one_blas_thread
 
-    seen: list[int] = []
-
-    class BlasThreadsSeen(RelevanceDetector):
-        def score(self, batch):
-            seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
-            return super().score(batch)
-
-    def blas_threads() -> list[int]:
-        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
     assert np.ones(2) @ np.ones(2) == 2.0  # BLAS is loaded
-    before = blas_threads()
-    event = InferenceEvent(
-        event_id="e1",
-        event_time="2026-01-01T00:00:00Z",
-        app="a",
-        model="m",
-        model_version="v1",
-        prompt="How do I reset my password?",
-        response="Open Settings > Security and choose Reset password.",
-    )
-    [row] = DetectorScorer(build_embedder("auto"), SafetySuite([BlasThreadsSeen()])).score([event])
-    assert row.safety and seen and set(seen) == {1}
-    assert blas_threads() == before
+    with threadpool_limits(limits=2, user_api="blas"):  # this test process gets its own limits back after
+        assert blas_threads() == {2}
+        one_blas_thread()
+        assert blas_threads() == {1}
