@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from detectors.safety import PII_KINDS, PiiDetector, PiiKind, SafetyBatch, count_pii, redact
-from detectors.safety.pii import iban_valid, luhn_valid
+from detectors.safety.pii import PATTERNS, iban_valid, luhn_valid, may_contain
 
 
 def _jwt() -> str:
@@ -126,3 +126,13 @@ def test_changing_one_digit_breaks_luhn(prefix: str, pos: int, delta: int) -> No
     number = next(prefix + d for d in "0123456789" if luhn_valid(prefix + d))
     changed = number[:pos] + str((int(number[pos]) + delta) % 10) + number[pos + 1 :]
     assert luhn_valid(number) and not luhn_valid(changed)
+
+
+_FRAGMENTS = [*VALID.values(), *INVALID.values(), " ", "-", ".", "@", "_", "+", "1", "a", "Z", "\n", "é", "٣"]
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=6), max_size=8).map("".join))
+def test_a_kind_is_skipped_only_when_its_pattern_cannot_match(text: str) -> None:
+    for kind, (pattern, _) in PATTERNS.items():
+        if pattern.search(text):
+            assert may_contain(kind, text), kind
