@@ -213,7 +213,8 @@ _DIGIT = re.compile(r"\d")
 def may_contain(kind: PiiKind, text: str) -> bool:
     """False when ``text`` cannot hold a match of ``kind``: a substring test instead of the pattern.
 
-    Most responses hold no PII; this skips most patterns for them (36 -> 14 µs per response of the demo traffic, a third of which holds digits).
+    Most responses hold no PII, and most patterns are skipped for them: 36 -> 14 µs per response
+    of the demo traffic, a third of which holds digits.
     """
     required = REQUIRED_TEXT.get(kind)
     if required is None:
