@@ -62,6 +62,3 @@ class DetectorScorer:
             )
             for i, event in enumerate(events)
         ]
-
-    def score(self, events: Sequence[InferenceEvent]) -> list[ScoredInference]:
-        return self.detect(self.embed(events))

@@ -35,9 +35,10 @@ class BatchScorer(Protocol):
 
     def detect(self, batch: EmbeddedBatch) -> list[ScoredInference]: ...
 
-    def score(self, events: Sequence[InferenceEvent]) -> list[ScoredInference]:
-        """Both phases at once."""
-        ...
+
+def score_batch(scorer: BatchScorer, events: Sequence[InferenceEvent]) -> list[ScoredInference]:
+    """Both phases at once, for callers that do not overlap batches."""
+    return scorer.detect(scorer.embed(events))
 
 
 class UnscoredBatch:
@@ -49,6 +50,3 @@ class UnscoredBatch:
     def detect(self, batch: EmbeddedBatch) -> list[ScoredInference]:
         now = datetime.now(UTC)
         return [ScoredInference(event=event, received_at=now) for event in batch.events]
-
-    def score(self, events: Sequence[InferenceEvent]) -> list[ScoredInference]:
-        return self.detect(self.embed(events))

@@ -128,7 +128,7 @@ class ProbeReloader:
 class ReloadingScorer:
     """A batch scorer that lets ``reloader`` swap in promoted probes before the detectors run (cheap between polls).
 
-    ``inner`` is a worker's ``BatchScorer`` (``embed``, ``detect`` and ``score``).
+    ``inner`` is a worker's ``BatchScorer`` (``embed``, then ``detect``).
     """
 
     def __init__(self, inner: Any, reloader: ProbeReloader) -> None:
@@ -141,9 +141,6 @@ class ReloadingScorer:
     def detect(self, batch: Any) -> list[Any]:
         self._check()
         return self.inner.detect(batch)
-
-    def score(self, events: Sequence[Any]) -> list[Any]:
-        return self.detect(self.embed(events))
 
     def _check(self) -> None:
         try:

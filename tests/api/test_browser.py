@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import pytest
 
 from consumers.monitor import Monitor, floor_time
+from consumers.scoring import score_batch
 from driftloop.api import ApiContext, create_api
 from driftloop.demo import DemoConfig, VersionEffect, generate
 from infra.metrics import Metrics
@@ -111,7 +112,7 @@ def shifted_store(browser_root: Path):
     with Store.open(f"chdb://{root / 'chdb'}", database="shifted") as store:
         scorer = build_scorer(settings)
         for chunk in range(0, len(events), 500):
-            store.insert_inferences(scorer.score(events[chunk : chunk + 500]))
+            store.insert_inferences(score_batch(scorer, events[chunk : chunk + 500]))
         store.insert_feedback(
             [ScoredFeedback(feedback=i.feedback, received_at=i.at) for i in items if i.feedback is not None]
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from consumers.scoring import score_batch
 from detectors.safety import HarmfulRequestDetector, SafetyBatch
 from infra.store import Store
 from retrain import (
@@ -142,16 +143,16 @@ def test_hot_reload_picks_up_a_promoted_version(store: Store, embedder: HashEmbe
 
     scorer = ReloadingScorer(Inner(), reloader)
     probe_texts = [NEW_UNSAFE[0], NEW_SAFE[0]]
-    before = scorer.score(probe_texts)
+    before = score_batch(scorer, probe_texts)
     assert reloader.check(force=True) == []  # nothing promoted yet
 
     run = service.wait(service.trigger(STREAM).run_id, 120)
     service.shutdown()
     assert run.status is RetrainStatus.SUCCEEDED, run.message
 
-    assert scorer.score(probe_texts) == before, "between polls the pointer is not even looked at"
+    assert score_batch(scorer, probe_texts) == before, "between polls the pointer is not even looked at"
     ticks.now += timedelta(seconds=31)
-    after = scorer.score(probe_texts)
+    after = score_batch(scorer, probe_texts)
     assert detector.version.endswith(run.challenger_version) and reloader.reloads == 1
     assert after[0] - after[1] > before[0] - before[1] + 0.2, (before, after)
     assert reloader.check(force=True) == [], "an unchanged pointer loads nothing"
