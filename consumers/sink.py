@@ -67,7 +67,7 @@ class Sink:
             settings.topic("scored"),
             self.dlq_topic,
             bootstrap_servers=self._bootstrap_servers,
-            group_id=f"{settings.kafka.consumer_group}-sink",
+            group_id=settings.kafka.sink_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_interval_ms=int(settings.kafka.max_poll_interval_s * 1000),

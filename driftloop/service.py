@@ -82,7 +82,7 @@ class Running:
         try:
             groups = {
                 self.settings.kafka.consumer_group: [self.settings.topic("inference"), self.settings.topic("feedback")],
-                f"{self.settings.kafka.consumer_group}-sink": [
+                self.settings.kafka.sink_group: [
                     self.settings.topic("scored"),
                     self.settings.topic("dlq"),
                 ],
@@ -186,15 +186,33 @@ def start_api(running: Running) -> threading.Thread:
     return thread
 
 
-def start_monitoring(settings: Settings, store: Store, bootstrap: str) -> tuple[Monitor, Any]:
-    """Drift windows, alert delivery and segment checks on one background scheduler; returns it and its producer."""
+@dataclass
+class Monitoring:
+    """The scheduler's monitors with the clients they hold: the alerts producer and the ingest-watermark reader."""
+
+    monitor: Monitor
+    alert_sink: Any
+    progress: LagReader
+
+    def shutdown(self) -> None:
+        self.monitor.shutdown()
+        self.alert_sink.close()
+        self.progress.close()
+
+
+def start_monitoring(settings: Settings, store: Store, bootstrap: str) -> Monitoring:
+    """Drift windows, alert delivery and segment checks on one background scheduler.
+
+    Both monitors wait for the ingest watermark, so windows still on the broker are not evaluated empty.
+    """
     alert_sink = alert_producer(settings, bootstrap)
-    monitor = Monitor(settings, store, alert_sink)
+    progress = LagReader(settings, bootstrap)
+    monitor = Monitor(settings, store, alert_sink, watermark=progress.ingest_watermark)
     monitor.start()
     if settings.segments.enabled:
-        segments = SegmentMonitor(settings, store, monitor.outbox)
+        segments = SegmentMonitor(settings, store, monitor.outbox, watermark=progress.ingest_watermark)
         monitor.schedule(segments.run_once, settings.segments.interval_s, "segments")
-    return monitor, alert_sink
+    return Monitoring(monitor, alert_sink, progress)
 
 
 def serve(
@@ -219,7 +237,8 @@ def serve(
         running.sink = Sink(settings, bootstrap, store)
         running.worker = Worker(app, settings, scorer or UnscoredBatch(), sink=running.sink)
         app.task(running.sink.run)
-        running.monitor, alert_sink = start_monitoring(settings, store, bootstrap)
+        monitoring = start_monitoring(settings, store, bootstrap)
+        running.monitor = monitoring.monitor
         # A restarted in-memory broker comes back without topics: put them back so clients can resume.
         running.monitor.schedule(lambda: ensure_topics(settings, bootstrap), TOPIC_CHECK_S, "topics")
         if settings.retrain.enabled:
@@ -248,8 +267,7 @@ def serve(
                 on_stop()
             clear_runtime(settings)
             running.lag_reader.close()
-            running.monitor.shutdown()
-            alert_sink.close()
+            monitoring.shutdown()
             if running.retrain is not None:
                 running.retrain.shutdown()
         log.warning("worker stopped: %s", running.worker.stats)
@@ -281,12 +299,7 @@ def run_scheduler(settings: Settings) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with connect(settings) as store:
-        alert_sink = alert_producer(settings, bootstrap)
-        monitor = Monitor(settings, store, alert_sink)
-        monitor.start()
-        if settings.segments.enabled:
-            segments = SegmentMonitor(settings, store, monitor.outbox)
-            monitor.schedule(segments.run_once, settings.segments.interval_s, "segments")
+        monitoring = start_monitoring(settings, store, bootstrap)
         retrain = (
             RetrainService(settings, store, bootstrap_servers=bootstrap).start() if settings.retrain.enabled else None
         )
@@ -294,8 +307,7 @@ def run_scheduler(settings: Settings) -> None:
             with contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
         finally:
-            monitor.shutdown()
-            alert_sink.close()
+            monitoring.shutdown()
             if retrain is not None:
                 retrain.shutdown()
 

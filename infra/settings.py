@@ -56,6 +56,11 @@ class KafkaSettings(BaseModel):
         description="Demo traffic on the local in-memory broker stops after this many events (it keeps them all).",
     )
 
+    @property
+    def sink_group(self) -> str:
+        """The consumer group of the store's sink (scored rows and dead letters)."""
+        return f"{self.consumer_group}-sink"
+
 
 class ClickHouseSettings(BaseModel):
     dsn: str | None = Field(

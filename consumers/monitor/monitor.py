@@ -38,7 +38,7 @@ from consumers.alerting import (
     write_drift_report,
 )
 from consumers.monitor.evaluate import WindowEvaluation, WindowEvaluator
-from consumers.monitor.windows import closed_windows, floor_time
+from consumers.monitor.windows import Watermark, closed_windows, floor_time
 from infra.audit import record_alert_transition
 from infra.settings import Settings
 from infra.store import Store
@@ -94,6 +94,9 @@ class Monitor:
         Replaces the sinks built from settings (the Kafka sink from ``producer`` and the webhooks).
     clock
         Wall clock (UTC); tests move it to compress time.
+    watermark
+        The ingest watermark (``LagReader.ingest_watermark``): windows it has not passed by the grace
+        period wait, however old. ``None`` trusts the clock alone (a store written by other means).
     """
 
     def __init__(
@@ -104,10 +107,12 @@ class Monitor:
         *,
         sinks: Sequence[AlertSink] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        watermark: Watermark | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
+        self.watermark = watermark
         self.evaluator = WindowEvaluator(settings, store)
         monitor = settings.monitor
         self.outbox = AlertOutbox(
@@ -133,6 +138,7 @@ class Monitor:
         summary = RunSummary()
         monitor = self.settings.monitor
         size = self.settings.drift.window_s
+        horizon = now if self.watermark is None else self.watermark(now)
         with self._lock:
             states = self._policy_states()
             progress = self.store.monitor_progress()
@@ -140,7 +146,7 @@ class Monitor:
                 stream = span.stream
                 start = progress.get(stream) or floor_time(span.first_event, size)
                 pin = self.store.reference_pin(stream)
-                windows = list(closed_windows(start, now, size, monitor.grace_s, limit=monitor.max_windows_per_run))
+                windows = list(closed_windows(start, horizon, size, monitor.grace_s, limit=monitor.max_windows_per_run))
                 for window in windows:
                     evaluation = self.evaluator.evaluate(stream, window, pin)
                     summary.alerts.extend(self._record(evaluation, states))

@@ -1,16 +1,21 @@
 """Tumbling event-time windows: aligned to the epoch, closed ``grace`` after they end.
 
 A window ``[start, start + size)`` is *closed* at ``now`` when ``start + size + grace <= now``: events
-arriving later than the grace period are stored but not evaluated again.
+arriving later than the grace period are stored but not evaluated again. The monitors pass as ``now``
+the earlier of the wall clock and the ingest watermark (see ``infra.kafka.lag``), so a backlog still on
+the broker (a backfill, a worker outage) holds its windows open until it is stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Watermark = Callable[[datetime], datetime]
+"""Given the wall clock, the event time before which every published event is stored (at most that clock)."""
 
 
 @dataclass(frozen=True, order=True)

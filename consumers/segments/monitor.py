@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from consumers.alerting import AlertOutbox, AlertPolicy, PolicyState, Transition, alert_id, drift_alert, drift_dedup_key
-from consumers.monitor.windows import Window, closed_windows, floor_time
+from consumers.monitor.windows import Watermark, Window, closed_windows, floor_time
 from consumers.segments.disparity import disparity_tests
 from consumers.segments.drift import SegmentDriftEvaluator, drift_segments
 from infra.settings import Settings
@@ -96,11 +96,13 @@ class SegmentMonitor:
         outbox: AlertOutbox | None = None,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        watermark: Watermark | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.outbox = outbox
         self.clock = clock
+        self.watermark = watermark
         self.drift = SegmentDriftEvaluator(settings, store)
         self._states: dict[str, PolicyState] | None = None
         self._lock = threading.Lock()
@@ -138,12 +140,13 @@ class SegmentMonitor:
         if not seg.enabled:
             return run
         now = now or self.clock()
+        horizon = now if self.watermark is None else self.watermark(now)
         with self._lock:
             states = self._policy_states()
             progress = self.store.segment_progress()
             for span in self.store.stream_spans(since=now - timedelta(seconds=self.settings.monitor.idle_after_s)):
                 start = progress.get(span.stream) or floor_time(span.first_event, seg.window_s)
-                for window in closed_windows(start, now, seg.window_s, seg.grace_s, limit=seg.max_windows_per_run):
+                for window in closed_windows(start, horizon, seg.window_s, seg.grace_s, limit=seg.max_windows_per_run):
                     evaluated = self._evaluate(span.stream, window)
                     run.alerts.extend(self._record(span.stream, window, evaluated, states))
                     run.results.extend(evaluated.disparities)

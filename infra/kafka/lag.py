@@ -1,17 +1,49 @@
-"""Consumer lag per group and topic, from committed offsets and end offsets.
+"""Consumer progress: lag per group and topic, and the ingest watermark the drift monitor waits for.
 
-The local broker's end offsets can trail the true end by a few records, so this is a
-progress indicator, not an exact "everything consumed" test.
+Both come from committed offsets and end offsets. The local broker's end offsets can trail the
+true end by a few records, so lag is a progress indicator, not an exact "everything consumed" test.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from datetime import UTC, datetime
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from infra.kafka.client_config import kafka_client_config
 from infra.settings import Settings
+
+FETCH_WAIT_S = 1.0
+"""How long the watermark reads for the first uncommitted record of each partition.
+
+A partition with none by then is caught up, unless its end offset says otherwise (then the read fails).
+"""
+
+
+class WatermarkUnknown(RuntimeError):
+    """A lagging partition's next record could not be read, so what is stored is unknown."""
+
+
+def earliest_event_time(value: bytes | None, timestamp_ms: int) -> datetime:
+    """The earliest event time a message carries: an inference event's, or the lowest of a scored batch's rows.
+
+    A message without one (malformed, or feedback only) counts from its Kafka timestamp.
+    """
+    try:
+        body = json.loads(value or b"")
+        texts = (
+            [body["event_time"]]
+            if "event_time" in body
+            else [r["event"]["event_time"] for r in body["records"] if "event" in r]
+        )
+        times = [datetime.fromisoformat(text) for text in texts]
+        return min(t if t.tzinfo is not None else t.replace(tzinfo=UTC) for t in times)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
 
 
 class LagReader:
@@ -22,6 +54,7 @@ class LagReader:
     """
 
     def __init__(self, settings: Settings, bootstrap_servers: str) -> None:
+        self._settings = settings
         self._config = kafka_client_config(settings.kafka, bootstrap_servers)
         self._lock = threading.Lock()
         self._admin: KafkaAdminClient | None = None
@@ -36,28 +69,90 @@ class LagReader:
                 self._close()
                 raise
 
+    def ingest_watermark(self, now: datetime) -> datetime:
+        """The event time before which every published inference event is stored (at most ``now``).
+
+        Per partition of the inference topic (the workers' group) and of the scored topic (the
+        store's sink, in split deployments): a lagging one counts from the earliest event time of its
+        first uncommitted record, since every record before that one is stored; a partition read to
+        its end counts as ``now``. The watermark is the lowest of these.
+
+        "Read to its end" is found by fetching, not from end offsets alone: the local broker's can
+        trail the true end by a whole produce batch.
+        """
+        kafka = self._settings.kafka
+        groups = {
+            kafka.consumer_group: [self._settings.topic("inference")],
+            kafka.sink_group: [self._settings.topic("scored")],
+        }
+        with self._lock:
+            try:
+                self._open()
+                positions = self._positions(groups)
+                first = self._first_uncommitted({tp: offset for _, tp, offset, _ in positions})
+                unread = [
+                    f"{tp.topic}[{tp.partition}]@{offset}"
+                    for _, tp, offset, end in positions
+                    if offset < end and tp not in first
+                ]
+                if unread:
+                    raise WatermarkUnknown(f"no record read within {FETCH_WAIT_S}s at {', '.join(unread)}")
+                return min([now, *(earliest_event_time(r.value, r.timestamp) for r in first.values())])
+            except Exception:
+                self._close()
+                raise
+
     def close(self) -> None:
         with self._lock:
             self._close()
 
-    def _read(self, groups: dict[str, list[str]]) -> dict[tuple[str, str], int]:
+    def _open(self) -> None:
         if self._admin is None or self._consumer is None:
             self._admin = KafkaAdminClient(client_id="driftloop-lag", bootstrap_timeout_ms=5000, **self._config)
             self._consumer = KafkaConsumer(
-                bootstrap_timeout_ms=5000, enable_auto_commit=False, metadata_max_age_ms=30_000, **self._config
+                bootstrap_timeout_ms=5000,
+                enable_auto_commit=False,
+                metadata_max_age_ms=30_000,
+                fetch_max_wait_ms=100,
+                **self._config,
             )
-        result: dict[tuple[str, str], int] = {}
+
+    def _positions(self, groups: dict[str, list[str]]) -> list[tuple[str, TopicPartition, int, int]]:
+        """``(group, partition, committed offset, end offset)`` per partition; no commit yet counts as the start."""
+        assert self._admin is not None and self._consumer is not None
+        positions = []
         for group, topics in groups.items():
             committed = self._admin.list_group_offsets({group: None}).get(group, {})
             for topic in topics:
                 known = self._consumer.partitions_for_topic(topic) or []
                 partitions = [TopicPartition(topic, p) for p in sorted(known)]
-                ends = self._consumer.end_offsets(partitions) if partitions else {}
-                lag = 0
-                for tp, end in ends.items():
+                if not partitions:
+                    continue
+                starts = self._consumer.beginning_offsets(partitions)
+                for tp, end in self._consumer.end_offsets(partitions).items():
                     offset = committed.get(tp)
-                    lag += max(0, end - (offset.offset if offset is not None and offset.offset >= 0 else 0))
-                result[(group, topic)] = lag
+                    at = offset.offset if offset is not None and offset.offset >= 0 else 0
+                    positions.append((group, tp, max(at, starts.get(tp, 0)), end))
+        return positions
+
+    def _first_uncommitted(self, offsets: dict[TopicPartition, int]) -> dict[TopicPartition, ConsumerRecord]:
+        """The record at each partition's offset, for the partitions that have one within ``FETCH_WAIT_S``."""
+        assert self._consumer is not None
+        self._consumer.assign(list(offsets))
+        for tp, offset in offsets.items():
+            self._consumer.seek(tp, offset)
+        first: dict[TopicPartition, ConsumerRecord] = {}
+        deadline = time.monotonic() + FETCH_WAIT_S
+        while len(first) < len(offsets) and time.monotonic() < deadline:
+            for tp, records in self._consumer.poll(timeout_ms=100).items():
+                first.setdefault(tp, records[0])
+        return first
+
+    def _read(self, groups: dict[str, list[str]]) -> dict[tuple[str, str], int]:
+        self._open()
+        result = {(group, topic): 0 for group, topics in groups.items() for topic in topics}
+        for group, tp, offset, end in self._positions(groups):
+            result[(group, tp.topic)] += max(0, end - offset)
         return result
 
     def _close(self) -> None:

@@ -102,6 +102,24 @@ def test_re_evaluation_after_a_restart_does_not_double_write(store, write_traffi
         assert after[table] == counts[table], table
 
 
+def test_windows_wait_for_the_ingest_watermark_however_old(store, write_traffic, t0, tmp_path: Path) -> None:
+    write_traffic(STABLE, [BASE] * 8, seed=9)
+    watermark = t0 + timedelta(seconds=3 * WINDOW_S + 4)
+    monitor = Monitor(loop_settings(tmp_path, grace_s=2), store, sinks=[], watermark=lambda now: min(now, watermark))
+    now = t0 + timedelta(seconds=20 * WINDOW_S)
+
+    # Every window is an hour old, but only those the watermark passed by the grace period are stored whole.
+    assert monitor.catch_up(now=now).windows == 3
+    assert {r.window_start for r in store.drift_results(STABLE, limit=100)} == {
+        t0 + timedelta(seconds=w * WINDOW_S) for w in range(3)
+    }
+    watermark = now
+    monitor.catch_up(now=now)
+    traffic_end = t0 + timedelta(seconds=8 * WINDOW_S)
+    stored = [r for r in store.drift_results(STABLE, limit=1000) if r.window_start < traffic_end]
+    assert len({r.window_start for r in stored}) == 8 and all(r.n_current == PER_WINDOW for r in stored)
+
+
 def test_a_pinned_reference_replaces_the_trailing_one(store, write_traffic, t0, tmp_path: Path) -> None:
     # the stream drifts slowly from topic set A to B; against the pinned start, the change shows
     write_traffic(SHIFTED, [[0, 1]] * 3 + [[0, 1, 4]] * 3, seed=7)

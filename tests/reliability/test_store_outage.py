@@ -79,7 +79,7 @@ def test_sink_holds_offsets_while_the_store_is_down_and_catches_up_once(
     ensure_topics(settings, bootstrap)
     worker = worker_factory()
     wait_for_log(worker, r"worker assigned (\d+) partitions")
-    group = f"{settings.kafka.consumer_group}-sink"
+    group = settings.kafka.sink_group
     scored = settings.topic("scored")
 
     set_table_attached(store, "inference", attached=False)
