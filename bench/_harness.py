@@ -91,7 +91,7 @@ class BenchService:
         """Wait until ``expected`` events are stored; return the Unix time (``time.time()``) when they were.
 
         The time is the worker's own record of its last stored batch, so polling can be slow (once a
-        second: a scrape costs the service about 30 ms of CPU); the store's own count is then checked too.
+        second: a scrape costs the service about 20 ms of CPU); the store's own count is then checked too.
         """
         with Progress(transient=True) as progress:
             task = progress.add_task(label, total=expected)

@@ -65,6 +65,18 @@ class Running:
     def __post_init__(self) -> None:
         self.lag_reader = LagReader(self.settings, self.bootstrap_servers)
 
+    def consumer_lag(self) -> list[ConsumerLag]:
+        """Messages not yet committed, per group and topic: the workers' sources and the sink's."""
+        kafka = self.settings.kafka
+        groups = {
+            kafka.consumer_group: [self.settings.topic("inference"), self.settings.topic("feedback")],
+            kafka.sink_group: [self.settings.topic("scored"), self.settings.topic("dlq")],
+        }
+        return [
+            ConsumerLag(group=group, topic=topic, lag=lag)
+            for (group, topic), lag in self.lag_reader.read(groups).items()
+        ]
+
     def status(self) -> ServiceStatus:
         problems = []
         counts: dict[str, int] = {}
@@ -80,15 +92,7 @@ class Running:
                 problems.append(part.health.last_error or "not ready")
         lags: list[ConsumerLag] = []
         try:
-            groups = {
-                self.settings.kafka.consumer_group: [self.settings.topic("inference"), self.settings.topic("feedback")],
-                self.settings.kafka.sink_group: [
-                    self.settings.topic("scored"),
-                    self.settings.topic("dlq"),
-                ],
-            }
-            for (group_name, topic_name), lag in self.lag_reader.read(groups).items():
-                lags.append(ConsumerLag(group=group_name, topic=topic_name, lag=lag))
+            lags = self.consumer_lag()
         except Exception as exc:  # noqa: BLE001
             problems.append(f"broker: {exc}")
         return ServiceStatus(

@@ -63,12 +63,12 @@ class ServiceCollector(Collector):
         yield runs
 
     def _lag(self) -> Iterator[Metric]:
-        if self.context.status is None:
+        if self.context.consumer_lag is None:
             return
         lag = GaugeMetricFamily(
             "driftloop_consumer_lag", "Messages not yet committed by a consumer group.", labels=["group", "topic"]
         )
-        for entry in self.context.status().consumer_lag:
+        for entry in self.context.consumer_lag():
             lag.add_metric([entry.group, entry.topic], entry.lag)
         yield lag
 

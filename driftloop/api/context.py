@@ -18,7 +18,7 @@ from driftloop.publisher import Publisher
 from infra.metrics import Metrics, default_metrics
 from infra.settings import Settings, get_settings
 from infra.store import Store
-from schemas import ServiceStatus, StreamKey
+from schemas import ConsumerLag, ServiceStatus, StreamKey
 
 
 class TriggerOutcome(Protocol):
@@ -43,7 +43,9 @@ class ApiContext:
     store
         The process's open store; read routes answer 503 without one.
     status
-        The service status (``/readyz``, ``/v1/status``, consumer lag in ``/metrics``).
+        The service status (``/readyz``, ``/v1/status``).
+    consumer_lag
+        Consumer lag per group and topic (``/metrics``), read without the status's exact row counts.
     bootstrap_servers
         The broker that ingest routes publish to (a ``Publisher`` is opened on the first request).
     retrain
@@ -57,6 +59,7 @@ class ApiContext:
     settings: Settings
     store: Store | None = None
     status: Callable[[], ServiceStatus] | None = None
+    consumer_lag: Callable[[], list[ConsumerLag]] | None = None
     bootstrap_servers: str | None = None
     retrain: RetrainTriggerer | None = None
     metrics: Metrics = field(default_factory=default_metrics)
@@ -72,6 +75,7 @@ class ApiContext:
             "settings": running.settings,
             "store": getattr(running, "store", None),
             "status": getattr(running, "status", None),
+            "consumer_lag": getattr(running, "consumer_lag", None),
             "bootstrap_servers": getattr(running, "bootstrap_servers", None),
             "owner": running,
         }
