@@ -15,7 +15,8 @@ from schemas.safety import SafetyScore, SafetyTarget
 
 
 class ProbeDetector(SafetyDetector):
-    """Scores ``P(unsafe)`` from a :class:`Probe`; reports the probe and exemplar similarity in details.
+    """Scores ``P(unsafe)`` from a :class:`Probe`; reports the probe in details, and for a breach, the exemplar
+    similarity that explains it.
 
     Parameters
     ----------
@@ -74,9 +75,12 @@ class ProbeDetector(SafetyDetector):
         emb = batch.embeddings(self.target)
         texts = [t or "" for t in batch.texts(self.target)]
         p = probe.predict(emb, texts)
-        sim = probe.similarity(emb)
         scores = self._combine(p, texts, emb)
-        details = [{"probe": float(p[i]), "exemplar_similarity": float(sim[i])} for i in range(len(batch))]
+        details: list[dict[str, float]] = [{"probe": float(value)} for value in p]
+        # Similarity to the unsafe exemplars explains a breach; for every event it would cost more than the probe.
+        breached = np.flatnonzero(scores >= self.threshold)
+        for i, similarity in zip(breached, probe.similarity(emb[breached]), strict=True):
+            details[i]["exemplar_similarity"] = float(similarity)
         return self._scores(batch, self.target, scores, self.threshold, details, self._explain(scores))
 
     def _explain(self, scores: np.ndarray) -> list[str]:

@@ -100,7 +100,11 @@ def test_jailbreak_scores_attacks_above_benign(embedder: Embedder) -> None:
     first = scores[0]
     assert first.detector == "jailbreak" and first.target == SafetyTarget.PROMPT
     assert first.detector_version.endswith(detector.probe.version)
-    assert set(first.details) == {"probe", "exemplar_similarity"}
+    # the exemplar similarity explains breaches only
+    assert all(set(s.details) == {"probe", "exemplar_similarity"} for s in scores if s.breached)
+    assert all(set(s.details) == {"probe"} for s in scores if not s.breached)
+    most_similar = max((s for s in scores if s.breached), key=lambda s: s.details["exemplar_similarity"])
+    assert 0.5 < most_similar.details["exemplar_similarity"] <= 1.0 + 1e-6
 
 
 @pytest.mark.slow
