@@ -55,8 +55,8 @@ class DetectorScorer:
             ScoredInference(
                 event=event,
                 received_at=now,
-                prompt_embedding=prompt_vectors[i].tolist(),
-                response_embedding=response_vectors[i].tolist(),
+                prompt_embedding=prompt_vectors[i],
+                response_embedding=response_vectors[i],
                 embedding_model=self.embedder.name,
                 safety=by_event.get(event.event_id, []),
             )

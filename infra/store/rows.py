@@ -1,7 +1,8 @@
 """Turn wire models into insert columns (column-oriented, one list per column) and result rows back into models.
 
-Column-oriented lists are what clickhouse-connect serialises fastest; embeddings stay Python lists
-of floats (converting them to NumPy rows first is several times slower). Each table's insert columns
+Column-oriented lists are what clickhouse-connect serialises fastest, except for embeddings: the
+``inference`` table goes in as an Arrow table, its vectors as one flat float32 buffer per column
+(clickhouse-connect would write NumPy vectors element by element). Each table's insert columns
 are one list of ``(column, getter)`` fields, so a column's name stands beside the value it takes.
 """
 
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any, TypeVar
+
+import numpy as np
+import pyarrow as pa
 
 from schemas import (
     Alert,
@@ -92,14 +96,49 @@ _EVENT_FIELDS: list[Field[InferenceEvent]] = [
 ]
 _SCORED_INFERENCE_FIELDS: list[Field[ScoredInference]] = [
     ("received_at", lambda r: utc(r.received_at)),
-    *attributes("prompt_embedding", "response_embedding", "embedding_model"),
+    *attributes("embedding_model"),
 ]
-INFERENCE_COLUMNS = names(_EVENT_FIELDS, _SCORED_INFERENCE_FIELDS)
+_VECTOR_FIELDS: list[Field[ScoredInference]] = attributes("prompt_embedding", "response_embedding")
+
+_TIME = pa.timestamp("us", tz="UTC")
+_INFERENCE_ARROW_TYPES: dict[str, pa.DataType] = {
+    "event_time": _TIME,
+    "latency_ms": pa.float64(),
+    "tokens_in": pa.uint32(),
+    "tokens_out": pa.uint32(),
+    "cost_usd": pa.float64(),
+    "tags": pa.map_(pa.string(), pa.string()),
+    "schema_version": pa.uint16(),
+    "received_at": _TIME,
+}
+"""Arrow types of the ``inference`` columns that are not strings (vectors aside)."""
 
 
-def inference_columns(rows: Sequence[ScoredInference]) -> Columns:
+def vector_array(vectors: Sequence[np.ndarray]) -> pa.ListArray:
+    """A list<float32> column from vectors of any lengths, built from one concatenated buffer.
+
+    >>> vector_array([np.ones(2, np.float32), np.zeros(0, np.float32)]).to_pylist()
+    [[1.0, 1.0], []]
+    """
+    flat = [np.asarray(v, dtype=np.float32) for v in vectors]
+    offsets = np.zeros(len(flat) + 1, dtype=np.int32)
+    np.cumsum([len(v) for v in flat], out=offsets[1:])
+    values = np.concatenate(flat) if flat else np.zeros(0, dtype=np.float32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
+
+
+def inference_table(rows: Sequence[ScoredInference]) -> pa.Table:
+    """The ``inference`` rows of scored events, as an Arrow table."""
     events = [r.event for r in rows]
-    return INFERENCE_COLUMNS, values(_EVENT_FIELDS, events) + values(_SCORED_INFERENCE_FIELDS, rows)
+    scalars = values(_EVENT_FIELDS, events) + values(_SCORED_INFERENCE_FIELDS, rows)
+    columns: dict[str, pa.Array] = {}
+    for name, column in zip(names(_EVENT_FIELDS, _SCORED_INFERENCE_FIELDS), scalars, strict=True):
+        if name == "tags":
+            column = [list(tags.items()) for tags in column]
+        columns[name] = pa.array(column, type=_INFERENCE_ARROW_TYPES.get(name, pa.string()))
+    for name, get in _VECTOR_FIELDS:
+        columns[name] = vector_array([get(r) for r in rows])
+    return pa.table(columns)
 
 
 _SAFETY_FIELDS: list[Field[SafetyScore]] = [

@@ -289,7 +289,10 @@ class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, Analyt
         if not rows:
             return 0
         self._insert("safety_scores", row_lib.safety_columns(rows))
-        return self._insert("inference", row_lib.inference_columns(rows))
+        table = row_lib.inference_table(rows)
+        with self._lock:
+            self._client.insert_arrow("inference", table, database=self.database)
+        return table.num_rows
 
     def insert_feedback(self, rows: Sequence[ScoredFeedback]) -> int:
         return self._insert("feedback", row_lib.feedback_columns(rows))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -109,4 +110,11 @@ def test_scored_rows_round_trip_with_packed_embeddings():
     row = ScoredInference(event=event, received_at=datetime.now(UTC), prompt_embedding=vector)
     wire = row.model_dump_json()
     assert "0.25" not in wire, "embeddings travel packed, not as JSON numbers"
-    assert ScoredInference.model_validate_json(wire) == row
+    back = ScoredInference.model_validate_json(wire)
+    assert back.prompt_embedding.dtype == np.float32 and back.prompt_embedding.tolist() == vector
+    assert back.response_embedding.size == 0
+    assert back.model_dump(exclude={"prompt_embedding", "response_embedding"}) == row.model_dump(
+        exclude={"prompt_embedding", "response_embedding"}
+    )
+    with pytest.raises(ValidationError, match="one vector"):
+        ScoredInference(event=event, received_at=datetime.now(UTC), prompt_embedding=[[0.25], [0.5]])
