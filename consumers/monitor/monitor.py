@@ -138,11 +138,12 @@ class Monitor:
         summary = RunSummary()
         monitor = self.settings.monitor
         size = self.settings.drift.window_s
-        horizon = now if self.watermark is None else self.watermark(now)
         with self._lock:
             states = self._policy_states()
             progress = self.store.monitor_progress()
-            for span in self.store.stream_spans(since=now - timedelta(seconds=monitor.idle_after_s)):
+            spans = self.store.stream_spans(since=now - timedelta(seconds=monitor.idle_after_s))
+            horizon = now if self.watermark is None or not spans else self.watermark(now)  # no broker call when idle
+            for span in spans:
                 stream = span.stream
                 start = progress.get(stream) or floor_time(span.first_event, size)
                 pin = self.store.reference_pin(stream)

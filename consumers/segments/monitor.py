@@ -140,11 +140,12 @@ class SegmentMonitor:
         if not seg.enabled:
             return run
         now = now or self.clock()
-        horizon = now if self.watermark is None else self.watermark(now)
         with self._lock:
             states = self._policy_states()
             progress = self.store.segment_progress()
-            for span in self.store.stream_spans(since=now - timedelta(seconds=self.settings.monitor.idle_after_s)):
+            spans = self.store.stream_spans(since=now - timedelta(seconds=self.settings.monitor.idle_after_s))
+            horizon = now if self.watermark is None or not spans else self.watermark(now)  # no broker call when idle
+            for span in spans:
                 start = progress.get(span.stream) or floor_time(span.first_event, seg.window_s)
                 for window in closed_windows(start, horizon, seg.window_s, seg.grace_s, limit=seg.max_windows_per_run):
                     evaluated = self._evaluate(span.stream, window)

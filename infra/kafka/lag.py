@@ -114,6 +114,9 @@ class LagReader:
                 enable_auto_commit=False,
                 metadata_max_age_ms=30_000,
                 fetch_max_wait_ms=100,
+                # A reader must never create the topics it looks at: after a local broker's restart that would
+                # race `ensure_topics` and the workers' rejoin.
+                allow_auto_create_topics=False,
                 **self._config,
             )
 
@@ -143,9 +146,12 @@ class LagReader:
             self._consumer.seek(tp, offset)
         first: dict[TopicPartition, ConsumerRecord] = {}
         deadline = time.monotonic() + FETCH_WAIT_S
-        while len(first) < len(offsets) and time.monotonic() < deadline:
-            for tp, records in self._consumer.poll(timeout_ms=100).items():
-                first.setdefault(tp, records[0])
+        try:
+            while len(first) < len(offsets) and time.monotonic() < deadline:
+                for tp, records in self._consumer.poll(timeout_ms=100).items():
+                    first.setdefault(tp, records[0])
+        finally:
+            self._consumer.assign([])  # hold no partitions (and fetch nothing) between reads
         return first
 
     def _read(self, groups: dict[str, list[str]]) -> dict[tuple[str, str], int]:
