@@ -1,7 +1,8 @@
 """Consumer progress: lag per group and topic, and the ingest watermark the drift monitor waits for.
 
 Both come from committed offsets and end offsets. The local broker's end offsets can trail the
-true end by a few records, so lag is a progress indicator, not an exact "everything consumed" test.
+true end by a whole produce batch, so lag is a progress indicator, not an exact "everything consumed"
+test, and the watermark fetches records instead of trusting them.
 """
 
 from __future__ import annotations
