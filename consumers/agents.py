@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -63,11 +63,13 @@ def scored_payloads(rows: Sequence[ScoredInference | ScoredFeedback], max_bytes:
 
 @dataclass
 class BatchInFlight:
-    """A batch between embedding and storing: its source events (acknowledged last), vectors and dead letters."""
+    """A batch from its decoding to its storing: source events (acknowledged last), valid events, dead letters
+    and, once embedded, the vectors."""
 
     events: list[EventT]
-    embedded: EmbeddedBatch | None
+    valid: list[InferenceEvent]
     dead: list[DeadLetter]
+    embedded: EmbeddedBatch | None = None
 
 
 class Worker:
@@ -104,17 +106,24 @@ class Worker:
 
         @app.agent(app.topic(settings.topic("inference")), name="driftloop.inference-agent")
         async def inference_agent(stream: faust.StreamT) -> None:
-            # Batches overlap: while batch N is embedded (every core), batch N-1's detectors run and it is
-            # then stored and published. Each batch is acknowledged only after its own finish, in order.
+            # Three batches overlap: while batch N is embedded (every core), batch N+1 is taken from the
+            # stream and decoded, and batch N-1's detectors run before it is stored and published.
+            # Each batch is acknowledged only after its own finish, in order.
+            embedding: asyncio.Task | None = None
             finishing: list[asyncio.Task] = []
             try:
                 async for events in stream.noack_take(batch, within=within):
-                    embedded = await self.embed_inference(events)  # cancelled here: not acknowledged, read again
+                    decoded = self.decode_inference(events)
+                    if embedding is not None:
+                        await embedding  # one batch embeds at a time
                     while finishing and (finishing[0].done() or len(finishing) > 1):
                         await finish_even_if_cancelled(finishing.pop(0))
+                    embedding = asyncio.ensure_future(self.embed_inference(decoded))
                     after = finishing[-1] if finishing else None
-                    finishing.append(asyncio.ensure_future(self.finish_inference(embedded, stream, after=after)))
+                    finishing.append(asyncio.ensure_future(self.finish_inference(embedding, stream, after=after)))
             finally:
+                if embedding is not None:
+                    embedding.cancel()  # a batch cut short while embedding is not acknowledged: it is read again
                 for task in finishing:
                     await finish_even_if_cancelled(task)
 
@@ -123,8 +132,8 @@ class Worker:
             async for events in stream.take_events(batch, within=within):
                 await finish_even_if_cancelled(self.handle_feedback(events))
 
-    async def embed_inference(self, events: Sequence[EventT]) -> BatchInFlight:
-        """Decode the batch and embed its valid events (the phase that keeps every core busy)."""
+    def decode_inference(self, events: Sequence[EventT]) -> BatchInFlight:
+        """Validate the batch's events; the invalid ones become dead letters."""
         valid: list[InferenceEvent] = []
         dead = []
         for event in events:
@@ -133,15 +142,20 @@ class Worker:
                 dead.append(self._dead_letter(event, decoded))
             else:
                 valid.append(decoded)
-        loop = asyncio.get_running_loop()
-        embedded = await loop.run_in_executor(None, self._embed, valid) if valid else None
-        return BatchInFlight(events=list(events), embedded=embedded, dead=dead)
+        return BatchInFlight(events=list(events), valid=valid, dead=dead)
+
+    async def embed_inference(self, batch: BatchInFlight) -> BatchInFlight:
+        """Embed the batch's valid events (the phase that keeps every core busy)."""
+        if batch.valid:
+            batch.embedded = await asyncio.get_running_loop().run_in_executor(None, self._embed, batch.valid)
+        return batch
 
     async def finish_inference(
-        self, batch: BatchInFlight, stream: faust.StreamT | None = None, after: asyncio.Future | None = None
+        self, embedding: Awaitable[BatchInFlight], stream: faust.StreamT, after: asyncio.Future | None = None
     ) -> None:
-        """Run the detectors, then (once ``after``, the batch before, has finished) store or forward the rows,
-        publish dead letters and alerts, and acknowledge the batch."""
+        """Once the batch is embedded, run the detectors, then (once ``after``, the batch before, has finished)
+        store or forward the rows, publish dead letters and alerts, and acknowledge the batch."""
+        batch = await embedding
         loop = asyncio.get_running_loop()
         scored = await loop.run_in_executor(None, self._detect, batch.embedded) if batch.embedded else []
         if after is not None:
@@ -159,9 +173,8 @@ class Worker:
         self.metrics.last_stored.labels(kind="inference").set_to_current_time()
         for letter in batch.dead:
             self.metrics.dead_letters.labels(error_kind=letter.error_kind.value).inc()
-        if stream is not None:
-            for event in batch.events:
-                await stream.ack(event)
+        for event in batch.events:
+            await stream.ack(event)
 
     async def handle_feedback(self, events: Sequence[EventT]) -> None:
         now = datetime.now(UTC)

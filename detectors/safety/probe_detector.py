@@ -66,17 +66,24 @@ class ProbeDetector(SafetyDetector):
             raise ValueError(f"{type(self).__name__} needs a {self.task.value} probe, got {probe.task}")
         self._probe = probe
 
-    def _combine(self, probe_scores: np.ndarray, texts, embeddings: np.ndarray) -> np.ndarray:
-        """Hook for subclasses that blend in other evidence; default: the probe alone."""
-        return probe_scores
+    def _combine(
+        self, probe_scores: np.ndarray, texts: list[str], embeddings: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Hook for subclasses that blend in other evidence: the scores, and per-event evidence for the details.
+
+        Default: the probe alone."""
+        return probe_scores, {}
 
     def score(self, batch: SafetyBatch) -> list[SafetyScore]:
         probe = self._probe
         emb = batch.embeddings(self.target)
         texts = [t or "" for t in batch.texts(self.target)]
         p = probe.predict(emb, texts)
-        scores = self._combine(p, texts, emb)
+        scores, evidence = self._combine(p, texts, emb)
         details: list[dict[str, float]] = [{"probe": float(value)} for value in p]
+        for name, values in evidence.items():
+            for event_details, value in zip(details, values.tolist(), strict=True):
+                event_details[name] = value
         # Similarity to the unsafe exemplars explains a breach; for every event it would cost more than the probe.
         breached = np.flatnonzero(scores >= self.threshold)
         for i, similarity in zip(breached, probe.similarity(emb[breached]), strict=True):

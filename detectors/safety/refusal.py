@@ -7,11 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from detectors.safety.base import SafetyBatch
 from detectors.safety.corpus import ProbeTask
 from detectors.safety.probe import Probe
 from detectors.safety.probe_detector import ProbeDetector
-from schemas.safety import SafetyScore, SafetyTarget
+from schemas.safety import SafetyTarget
 
 _A = "['’]"  # straight or typographic apostrophe
 REFUSAL_CUES = re.compile(
@@ -68,12 +67,8 @@ class RefusalDetector(ProbeDetector):
         self.cue_score = cue_score
         self.head_chars = head_chars
 
-    def _combine(self, probe_scores: np.ndarray, texts, embeddings: np.ndarray) -> np.ndarray:
-        return np.maximum(probe_scores, self.cue_score * refusal_cue(texts, self.head_chars))
-
-    def score(self, batch: SafetyBatch) -> list[SafetyScore]:
-        scores = super().score(batch)
-        cues = refusal_cue([t or "" for t in batch.responses], self.head_chars)
-        return [
-            s.model_copy(update={"details": {**s.details, "cue": float(c)}}) for s, c in zip(scores, cues, strict=True)
-        ]
+    def _combine(
+        self, probe_scores: np.ndarray, texts: list[str], embeddings: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        cue = refusal_cue(texts, self.head_chars)
+        return np.maximum(probe_scores, self.cue_score * cue), {"cue": cue}
