@@ -90,14 +90,15 @@ class BenchService:
     def wait_stored(self, expected: int, label: str = "stored") -> float:
         """Wait until ``expected`` events are stored; return the Unix time (``time.time()``) when they were.
 
-        The time is the worker's own record of its last stored batch, so polling can be slow (once a
-        second: a scrape costs the service about 20 ms of CPU); the store's own count is then checked too.
+        The time is the worker's own record of its last stored batch, so polling can be slow: every
+        two seconds, because a scrape costs the service about 20 ms of CPU (once a second took 2% of a
+        core from the pipeline being measured). The store's own count is then checked too.
         """
         with Progress(transient=True) as progress:
             task = progress.add_task(label, total=expected)
             stored, done = 0, 0.0
             while stored < expected:
-                time.sleep(1.0)
+                time.sleep(2.0)
                 stored, done = self.worker_progress()
                 progress.update(task, completed=stored)
         while self.stored() < expected:
