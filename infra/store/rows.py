@@ -90,9 +90,9 @@ _EVENT_FIELDS: list[Field[InferenceEvent]] = [
         "cost_usd",
         "user_id",
         "session_id",
-        "tags",
-        "schema_version",
     ),
+    ("tags", lambda e: list(e.tags.items())),  # Arrow's map type takes key/value pairs
+    *attributes("schema_version"),
 ]
 _SCORED_INFERENCE_FIELDS: list[Field[ScoredInference]] = [
     ("received_at", lambda r: utc(r.received_at)),
@@ -133,8 +133,6 @@ def inference_table(rows: Sequence[ScoredInference]) -> pa.Table:
     scalars = values(_EVENT_FIELDS, events) + values(_SCORED_INFERENCE_FIELDS, rows)
     columns: dict[str, pa.Array] = {}
     for name, column in zip(names(_EVENT_FIELDS, _SCORED_INFERENCE_FIELDS), scalars, strict=True):
-        if name == "tags":
-            column = [list(tags.items()) for tags in column]
         columns[name] = pa.array(column, type=_INFERENCE_ARROW_TYPES.get(name, pa.string()))
     for name, get in _VECTOR_FIELDS:
         columns[name] = vector_array([get(r) for r in rows])
