@@ -189,10 +189,18 @@ def _print_status(report: dict) -> None:
     table.add_row("dead letters", f"{report['dead_letters']:,}")
     for lag in report["consumer_lag"]:
         table.add_row(f"lag {lag['group']} / {lag['topic']}", f"{lag['lag']:,}")
+    windows = report.get("drift_windows")
+    if windows is not None:
+        table.add_row("drift windows evaluated", f"{windows['windows_evaluated']:,} in {windows['runs']:,} runs")
+        table.add_row("drift windows evaluable before", windows["evaluable_before"] or "-")
+        if windows["held_back_s"]:
+            table.add_row("held back by events still on the broker", f"{windows['held_back_s']:,.0f} s")
     out.print(table)
     out.print(f"Kafka: {report['bootstrap_servers'] or '-'}   ClickHouse: {report['clickhouse']}")
     for problem in report["problems"]:
         out.print(f"[yellow]! {problem}[/yellow]")
+    if windows is not None and windows["last_error"]:
+        out.print(f"[yellow]! drift monitor: {windows['last_error']}[/yellow]")
 
 
 def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:

@@ -39,7 +39,7 @@ from infra.kafka.lag import LagReader
 from infra.settings import Settings
 from infra.store import Store, connect
 from retrain import RetrainService
-from schemas import ConsumerLag, ServiceStatus
+from schemas import ConsumerLag, DriftWindowsStatus, ServiceStatus
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,24 @@ class Running:
             dead_letters=dead,
             consumer_lag=lags,
             problems=problems,
+            drift_windows=self.drift_windows(),
+        )
+
+    def drift_windows(self) -> DriftWindowsStatus | None:
+        if self.monitor is None:
+            return None
+        stats = self.monitor.stats
+        held_back = None
+        if stats.last_run_at is not None and stats.horizon is not None:
+            held_back = max((stats.last_run_at - stats.horizon).total_seconds(), 0.0)
+        return DriftWindowsStatus(
+            runs=stats.runs,
+            windows_evaluated=stats.windows,
+            alerts_raised=stats.alerts,
+            last_run_at=stats.last_run_at,
+            evaluable_before=stats.horizon,
+            held_back_s=held_back,
+            last_error=stats.last_error,
         )
 
 

@@ -18,7 +18,7 @@ from schemas.events import (
 from schemas.records import DeadLetter, RejectionKind, ScoredBatch, ScoredFeedback, ScoredInference, ScoredRecord
 from schemas.retrain import RetrainRequest, RetrainRun, RetrainStatus
 from schemas.safety import SafetyScore, SafetyTarget
-from schemas.status import ConsumerLag, ServiceStatus
+from schemas.status import ConsumerLag, DriftWindowsStatus, ServiceStatus
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -27,6 +27,7 @@ __all__ = [
     "AlertState",
     "ClusterShift",
     "ConsumerLag",
+    "DriftWindowsStatus",
     "DeadLetter",
     "DriftDecision",
     "DriftResult",

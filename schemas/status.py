@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -11,6 +13,28 @@ class ConsumerLag(BaseModel):
     group: str
     topic: str
     lag: int = Field(description="Messages not yet committed by the group (approximate on the local broker).")
+
+
+class DriftWindowsStatus(BaseModel):
+    """The drift monitor's runs, and how far its latest run could evaluate windows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    runs: int
+    windows_evaluated: int
+    alerts_raised: int
+    last_run_at: datetime | None = None
+    evaluable_before: datetime | None = Field(
+        default=None,
+        description="At the latest run, windows closed (end plus grace) before this time were evaluated: the "
+        "earlier of the wall clock and the ingest watermark.",
+    )
+    held_back_s: float | None = Field(
+        default=None,
+        description="How far the ingest watermark held windows back behind the wall clock at the latest run: "
+        "events published before then were still on the broker.",
+    )
+    last_error: str | None = None
 
 
 class ServiceStatus(BaseModel):
@@ -23,3 +47,4 @@ class ServiceStatus(BaseModel):
     dead_letters: int
     consumer_lag: list[ConsumerLag] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
+    drift_windows: DriftWindowsStatus | None = Field(default=None, description="None where no monitor runs.")

@@ -75,6 +75,8 @@ class MonitorStats:
     windows: int = 0
     alerts: int = 0
     last_run_at: datetime | None = None
+    horizon: datetime | None = None
+    """The latest run's ``now`` for closing windows: the earlier of the wall clock and the ingest watermark."""
     last_error: str | None = None
 
 
@@ -160,6 +162,7 @@ class Monitor:
             self.stats.windows += summary.windows
             self.stats.alerts += len(summary.alerts)
             self.stats.last_run_at = now
+            self.stats.horizon = horizon
         if summary.alerts:
             self.deliver()
         return summary

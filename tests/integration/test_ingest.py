@@ -199,6 +199,17 @@ def test_cli_publish_and_status_as_a_user_would(service_factory, isolated_env, t
     report = json.loads(status.stdout)
     assert report["table_counts"]["inference"] == 200
     assert report["dead_letters"] == 1
+    assert report["drift_windows"]["last_error"] is None
+    table = subprocess.run(
+        [sys.executable, "-m", "driftloop.cli", "status"],
+        env={**env, "COLUMNS": "200"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert table.returncode == 0, table.stderr
+    assert "rows in inference" in table.stdout and "drift windows evaluated" in table.stdout
     bad_arg = subprocess.run(
         [sys.executable, "-m", "driftloop.cli", "publish", str(tmp_path / "missing.jsonl")],
         env=env,

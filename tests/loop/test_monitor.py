@@ -10,6 +10,7 @@ import pytest
 
 from consumers.alerting import PolicyState
 from consumers.monitor import Monitor, set_reference
+from driftloop.service import Running
 from schemas import AlertState, DriftDecision, StreamKey
 from tests.loop.conftest import PER_WINDOW, WINDOW_S, loop_settings
 
@@ -113,6 +114,10 @@ def test_windows_wait_for_the_ingest_watermark_however_old(store, write_traffic,
     assert {r.window_start for r in store.drift_results(STABLE, limit=100)} == {
         t0 + timedelta(seconds=w * WINDOW_S) for w in range(3)
     }
+    # The status says how far windows could be evaluated, and how far the watermark held them back.
+    shown = Running(loop_settings(tmp_path), bootstrap_servers="", monitor=monitor).drift_windows()
+    assert shown is not None and shown.evaluable_before == watermark and shown.last_run_at == now
+    assert shown.held_back_s == (now - watermark).total_seconds() and shown.windows_evaluated == 3
     watermark = now
     monitor.catch_up(now=now)
     traffic_end = t0 + timedelta(seconds=8 * WINDOW_S)
