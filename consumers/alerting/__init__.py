@@ -9,7 +9,7 @@
 - :func:`tail_alerts` follows the alerts topic in a terminal.
 """
 
-from consumers.alerting.evidence import alert_id, drift_alert, drift_dedup_key
+from consumers.alerting.evidence import alert_id, drift_alert, drift_dedup_key, transition_alert
 from consumers.alerting.outbox import AlertOutbox, DeliveryReport, backoff_delay
 from consumers.alerting.payloads import (
     ALERT_ID_HEADER,
@@ -58,6 +58,7 @@ __all__ = [
     "sign",
     "slack_body",
     "tail_alerts",
+    "transition_alert",
     "verify_signature",
     "write_drift_report",
 ]

@@ -73,22 +73,37 @@ def drift_alert(
     window_results: Sequence[DriftResult] = (),
     report_path: str | None = None,
 ) -> Alert:
-    """The :class:`~schemas.Alert` for one transition."""
+    """The :class:`~schemas.Alert` for one transition, its evidence the clusters that moved."""
     result = transition.result
-    if result.stream is None or result.window_end is None:
-        raise ValueError("a drift alert needs a result with stream and window_end")
     clusters = explaining_clusters(result, window_results)
     evidence = result.model_copy(update={"clusters": clusters}) if clusters != list(result.clusters) else result
+    return transition_alert(
+        transition, dedup_key, AlertKind.DRIFT, summarise(transition, clusters), evidence, report_path
+    )
+
+
+def transition_alert(
+    transition: Transition,
+    dedup_key: str,
+    kind: AlertKind,
+    summary: str,
+    evidence: DriftResult,
+    report_path: str | None = None,
+) -> Alert:
+    """The :class:`~schemas.Alert` of one transition of an alert on window results (drift or disparity)."""
+    result = transition.result
+    if result.stream is None or result.window_end is None:
+        raise ValueError(f"a {kind.value} alert needs a result with stream and window_end")
     return Alert(
         alert_id=alert_id(dedup_key, transition.state, result.window_end, transition.escalated),
-        kind=AlertKind.DRIFT,
+        kind=kind,
         state=transition.state,
         severity=transition.severity,
         stream=result.stream,
         detector=result.detector,
         dedup_key=dedup_key,
         created_at=result.window_end,
-        summary=summarise(transition, clusters),
+        summary=summary,
         drift=evidence,
         report_path=report_path,
     )

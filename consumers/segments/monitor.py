@@ -20,7 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from consumers.alerting import AlertOutbox, AlertPolicy, PolicyState, Transition, alert_id, drift_alert, drift_dedup_key
+from consumers.alerting import (
+    AlertOutbox,
+    AlertPolicy,
+    PolicyState,
+    Transition,
+    drift_alert,
+    drift_dedup_key,
+    transition_alert,
+)
 from consumers.monitor.windows import Watermark, Window, closed_windows, floor_time
 from consumers.segments.disparity import disparity_tests
 from consumers.segments.drift import SegmentDriftEvaluator, drift_segments
@@ -43,20 +51,9 @@ def disparity_dedup_key(stream: StreamKey, feature: str) -> str:
 def disparity_alert(transition: Transition, dedup_key: str, disparity: SegmentDisparity | None) -> Alert:
     """The alert of one transition; its summary names the segment, the metric, both rates and sample sizes."""
     result = transition.result
-    assert result.stream is not None and result.window_end is not None
     detail = disparity.summary if disparity is not None else result.explanation
-    return Alert(
-        alert_id=alert_id(dedup_key, transition.state, result.window_end, transition.escalated),
-        kind=AlertKind.DISPARITY,
-        state=transition.state,
-        severity=transition.severity,
-        stream=result.stream,
-        detector=result.detector,
-        dedup_key=dedup_key,
-        created_at=result.window_end,
-        summary=f"disparity on {result.stream}: {transition.state.value} ({transition.reason}); {detail}",
-        drift=result,
-    )
+    summary = f"disparity on {result.stream}: {transition.state.value} ({transition.reason}); {detail}"
+    return transition_alert(transition, dedup_key, AlertKind.DISPARITY, summary, result)
 
 
 @dataclass
