@@ -38,7 +38,7 @@ from consumers.alerting import (
     write_drift_report,
 )
 from consumers.monitor.evaluate import WindowEvaluation, WindowEvaluator
-from consumers.monitor.windows import Watermark, closed_windows, floor_time
+from consumers.monitor.windows import Watermark, closed_windows, evaluation_horizon, floor_time
 from infra.audit import record_alert_transition
 from infra.settings import Settings
 from infra.store import Store
@@ -144,7 +144,7 @@ class Monitor:
             states = self._policy_states()
             progress = self.store.monitor_progress()
             spans = self.store.stream_spans(since=now - timedelta(seconds=monitor.idle_after_s))
-            horizon = now if self.watermark is None or not spans else self.watermark(now)  # no broker call when idle
+            horizon = evaluation_horizon(now, self.watermark, active=bool(spans))
             for span in spans:
                 stream = span.stream
                 start = progress.get(stream) or floor_time(span.first_event, size)

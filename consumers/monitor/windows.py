@@ -18,6 +18,14 @@ Watermark = Callable[[datetime], datetime]
 """Given the wall clock, the event time before which every published event is stored (at most that clock)."""
 
 
+def evaluation_horizon(now: datetime, watermark: Watermark | None, active: bool) -> datetime:
+    """The time windows close by: the earlier of the wall clock and the ingest watermark.
+
+    The watermark is read only while some stream is ``active``, so an idle service makes no broker call.
+    """
+    return now if watermark is None or not active else watermark(now)
+
+
 @dataclass(frozen=True, order=True)
 class Window:
     start: datetime

@@ -29,7 +29,7 @@ from consumers.alerting import (
     drift_dedup_key,
     transition_alert,
 )
-from consumers.monitor.windows import Watermark, Window, closed_windows, floor_time
+from consumers.monitor.windows import Watermark, Window, closed_windows, evaluation_horizon, floor_time
 from consumers.segments.disparity import disparity_tests
 from consumers.segments.drift import SegmentDriftEvaluator, drift_segments
 from infra.settings import Settings
@@ -141,7 +141,7 @@ class SegmentMonitor:
             states = self._policy_states()
             progress = self.store.segment_progress()
             spans = self.store.stream_spans(since=now - timedelta(seconds=self.settings.monitor.idle_after_s))
-            horizon = now if self.watermark is None or not spans else self.watermark(now)  # no broker call when idle
+            horizon = evaluation_horizon(now, self.watermark, active=bool(spans))
             for span in spans:
                 start = progress.get(span.stream) or floor_time(span.first_event, seg.window_s)
                 for window in closed_windows(start, horizon, seg.window_s, seg.grace_s, limit=seg.max_windows_per_run):
