@@ -24,7 +24,7 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from consumers.segments import compare_versions  # noqa: E402
+from analytics import compare_versions  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.store import Store  # noqa: E402
 from schemas import StreamKey  # noqa: E402

@@ -3,7 +3,7 @@
 Stable traffic: every window of a stream is an iid draw of CLINC150 in-scope queries (all-MiniLM-L6-v2
 embeddings, cached by ``bench/drift_quality.py`` under ``bench/out/``); shifted streams replace a share of
 each window after the onset with CLINC's out-of-scope queries (a new topic). Events are stored in a
-temporary embedded ClickHouse store and evaluated by the real :class:`~consumers.monitor.Monitor` with
+temporary embedded ClickHouse store and evaluated by the real :class:`~monitor.windows.Monitor` with
 the default settings (detectors, correction, trailing reference, alert policy), on past event times
 (catch-up mode). Without the data folder, synthetic Gaussian topics stand in (``--random``).
 
@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from consumers.alerting import AlertPolicy, PolicyState
-from consumers.monitor import Monitor, floor_time
 from infra.settings import AlertPolicySettings, Settings
 from infra.store import Store
+from monitor.alerting import AlertPolicy, PolicyState
+from monitor.windows import Monitor, floor_time
 from schemas import AlertState, DriftDecision, InferenceEvent, ScoredInference, StreamKey
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 import faust
 from faust.types import EventT
 
-from consumers.alerts import safety_alerts
 from consumers.decode import Rejection, decode_event
 from consumers.privacy import Privacy
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
+from consumers.safety_alerts import safety_alerts
 from consumers.scoring import BatchScorer, EmbeddedBatch
 from consumers.sink import Sink
 from infra.metrics import default_metrics

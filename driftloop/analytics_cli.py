@@ -50,7 +50,7 @@ def cmd_usage(args: argparse.Namespace, settings: Settings) -> int:
         params = {"start": start.isoformat(), "end": end.isoformat(), "bucket_s": bucket, "app": args.app}
         report = UsageReport.model_validate(_get(f"{url}/v1/usage", params))
     else:
-        from consumers.segments import usage_report
+        from analytics import usage_report
         from infra.store import connect
 
         with connect(settings) as store:
@@ -95,7 +95,7 @@ def _tag(item: str) -> tuple[str, str]:
 
 def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     """Compare ``args.b`` (MODEL@VERSION) against ``args.a`` on ``args.app``; exit 0 whatever the verdict."""
-    from consumers.segments import parse_version
+    from analytics import parse_version
 
     try:
         a, b = parse_version(args.a, args.app), parse_version(args.b, args.app)
@@ -118,7 +118,7 @@ def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
         }
         result = VersionComparison.model_validate(_get(f"{url}/v1/compare", params))
     else:
-        from consumers.segments import compare_versions
+        from analytics import compare_versions
         from infra.store import connect
 
         with connect(settings) as store:

@@ -251,8 +251,8 @@ def _retrain_through_api(args: argparse.Namespace, api_url: str) -> int:
 
 
 def cmd_alerts_tail(args: argparse.Namespace, settings: Settings) -> int:
-    from consumers.alerting import tail_alerts
     from driftloop.service import discover_bootstrap
+    from monitor.alerting import tail_alerts
 
     tail_alerts(settings, discover_bootstrap(settings), from_beginning=args.from_beginning, limit=args.limit)
     return 0
@@ -280,8 +280,8 @@ def cmd_reference(args: argparse.Namespace, settings: Settings) -> int:
             raise ConfigError(f"reference {args.action}: the service answered {response.status_code}: {response.text}")
         print(response.text or "{}")
         return 0
-    from consumers.monitor import clear_reference, set_reference, show_reference
     from infra.store import connect
+    from monitor.windows import clear_reference, set_reference, show_reference
 
     with connect(settings) as store:
         if args.action == "set":

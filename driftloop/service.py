@@ -24,11 +24,8 @@ import uvicorn
 from threadpoolctl import threadpool_limits
 
 from consumers.agents import Worker
-from consumers.alerting import alert_producer
 from consumers.app import create_faust_app
-from consumers.monitor import Monitor
 from consumers.scoring import BatchScorer, UnscoredBatch
-from consumers.segments import SegmentMonitor
 from consumers.sink import Sink
 from driftloop.api import ApiContext, check_binding, create_api
 from driftloop.errors import ServiceNotRunning
@@ -38,6 +35,9 @@ from infra.kafka import LocalBroker, ensure_topics
 from infra.kafka.lag import LagReader
 from infra.settings import Settings
 from infra.store import Store, connect
+from monitor.alerting import alert_producer
+from monitor.segments import SegmentMonitor
+from monitor.windows import Monitor
 from retrain import RetrainService
 from schemas import ConsumerLag, DriftWindowsStatus, ServiceStatus
 

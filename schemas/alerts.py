@@ -15,7 +15,7 @@ class AlertKind(StrEnum):
     DRIFT = "drift"
     SAFETY = "safety"
     DISPARITY = "disparity"
-    """A user segment gets a worse rate than the rest of its stream (``consumers.segments``)."""
+    """A user segment gets a worse rate than the rest of its stream (``monitor.segments``)."""
 
 
 class AlertState(StrEnum):

@@ -390,7 +390,7 @@ class AnalyticsQueries(QueryBase):
             {**where.params, "bucket_s": bucket_s},
         )
 
-    # ---- segment results and progress (consumers.segments) --------------------------------------------
+    # ---- segment results and progress (monitor.segments) --------------------------------------------
 
     def insert_segment_results(self, results: Sequence[SegmentDisparity]) -> int:
         """Store disparity results; a window evaluated again replaces its rows."""

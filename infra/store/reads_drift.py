@@ -129,7 +129,7 @@ class DriftQueries(QueryBase):
         return [AlertCount(**r) for r in rows]
 
     def alert_policy_states(self) -> dict[str, str]:
-        """Alert policy state (JSON, owned by ``consumers.alerting``) of every dedup key."""
+        """Alert policy state (JSON, owned by ``monitor.alerting``) of every dedup key."""
         rows = self._rows("SELECT dedup_key, state FROM alert_policy_state FINAL")
         return {r["dedup_key"]: r["state"] for r in rows}
 

@@ -348,7 +348,7 @@ class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, Analyt
         data[names.index("created_at")] = [row_lib.utc(v.created_at) for v in versions]
         return self._insert("probe_versions", (names, data))
 
-    # ---- window evaluation state (consumers.monitor) --------------------------------------------
+    # ---- window evaluation state (monitor.windows) --------------------------------------------
 
     def set_monitor_progress(self, stream: StreamKey, window_end: datetime) -> None:
         self._insert(
@@ -399,7 +399,7 @@ class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, Analyt
             (["dedup_key", "state", "updated_at"], [keys, [states[k] for k in keys], [now] * len(keys)]),
         )
 
-    # ---- alert delivery outbox (consumers.alerting) ---------------------------------------------
+    # ---- alert delivery outbox (monitor.alerting) ---------------------------------------------
 
     _DELIVERY_COLUMNS = (
         "alert_id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consumers.segments import compare_versions, parse_version
+from analytics import compare_versions, parse_version
 from driftloop.demo import DemoConfig, VersionEffect
 from infra.settings import Settings
 from infra.store import Store

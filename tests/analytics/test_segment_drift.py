@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from consumers.monitor import Window, set_reference
-from consumers.segments import SegmentDriftEvaluator, SegmentMonitor, segment_drift_tests
 from detectors.embedding import Embedder, build_embedder
 from driftloop.demo import DemoConfig, generate
 from infra.settings import AlertPolicySettings, DriftTestSpec, SegmentSettings, Settings
 from infra.store import Store
+from monitor.segments import SegmentDriftEvaluator, SegmentMonitor, segment_drift_tests
+from monitor.windows import Window, set_reference
 from schemas import AlertKind, AlertState, DriftDecision, ScoredInference, StreamKey
 from tests.analytics.traffic import only, recent_start
 

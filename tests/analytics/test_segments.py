@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from consumers.segments import SegmentMonitor
 from driftloop.demo import DemoConfig, SegmentEffect
 from infra.settings import AlertPolicySettings, SegmentSettings, Settings
 from infra.store import Store
+from monitor.segments import SegmentMonitor
 from schemas import AlertKind, AlertState, StreamKey
 from tests.analytics.traffic import only, recent_start, store_demo
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from consumers.segments.disparity import disparity_tests
 from detectors.compare import compare_rates, compare_samples, wilson_interval
 from infra.settings import SegmentSettings
 from infra.store.analytics import OutcomeCounts
+from monitor.segments.disparity import disparity_tests
 from schemas import RateTest, StreamKey
 
 STREAM = StreamKey(app="a", model="m", model_version="1")

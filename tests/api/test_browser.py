@@ -22,13 +22,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from consumers.monitor import Monitor, floor_time
 from consumers.scoring import score_batch
 from driftloop.api import ApiContext, create_api
 from driftloop.demo import DemoConfig, VersionEffect, generate
 from infra.metrics import Metrics
 from infra.settings import AlertPolicySettings, DriftSettings, DriftTestSpec, MonitorSettings, Settings
 from infra.store import Store
+from monitor.windows import Monitor, floor_time
 from schemas import AlertKind, AlertState, ScoredFeedback, StreamKey
 from tests.analytics.traffic import only, recent_start, store_demo
 from tests.api.browser import browser_page, declared_points, drawn_points, open_dashboard, serve

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from consumers.monitor import floor_time
 from infra.settings import AlertPolicySettings, DriftSettings, DriftTestSpec, MonitorSettings, Settings
 from infra.store import Store
+from monitor.windows import floor_time
 from schemas import StreamKey
 from tests.loop.traffic import Topics
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from consumers.alerting import PolicyState
-from consumers.monitor import Monitor, set_reference
 from driftloop.service import Running
+from monitor.alerting import PolicyState
+from monitor.windows import Monitor, set_reference
 from schemas import AlertState, DriftDecision, StreamKey
 from tests.loop.conftest import PER_WINDOW, WINDOW_S, loop_settings
 

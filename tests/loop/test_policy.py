@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from consumers.alerting import AlertPolicy, PolicyState, Transition, WindowVerdict, classify, drift_alert
 from infra.settings import AlertPolicySettings
+from monitor.alerting import AlertPolicy, PolicyState, Transition, WindowVerdict, classify, drift_alert
 from schemas import AlertState, ClusterShift, DriftDecision, DriftResult, Severity, StreamKey
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from consumers.alerting import (
+from infra.kafka import LocalBroker, ensure_topics
+from infra.settings import KafkaSettings, WebhookTarget
+from monitor.alerting import (
     ALERT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -23,9 +25,7 @@ from consumers.alerting import (
     tail_alerts,
     verify_signature,
 )
-from consumers.monitor import Monitor
-from infra.kafka import LocalBroker, ensure_topics
-from infra.settings import KafkaSettings, WebhookTarget
+from monitor.windows import Monitor
 from schemas import Alert, AlertState, StreamKey
 from tests.loop.conftest import WINDOW_S, loop_settings
 

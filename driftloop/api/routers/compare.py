@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from consumers.segments import compare_versions, parse_version
+from analytics import compare_versions, parse_version
 from driftloop.api.auth import require
 from driftloop.api.deps import Context, Instant, Limit, OptionalStream, StoreDep
 from driftloop.api.errors import ApiProblem

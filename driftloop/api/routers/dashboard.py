@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from consumers.segments import overall_usage, usage_report
+from analytics import overall_usage, usage_report
 from driftloop.api.analytics_views import compare_charts, metric_rows, usage_charts, version_label
 from driftloop.api.auth import COOKIE, authenticate
 from driftloop.api.context import ApiContext

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from consumers.monitor import clear_reference, set_reference, show_reference
 from driftloop.api.auth import Principal, require
 from driftloop.api.deps import Context, RequiredStream, StoreDep
 from driftloop.api.errors import ApiProblem
 from driftloop.api.routers.common import errors
 from infra.audit import Actor, AuditAction, record_audit
+from monitor.windows import clear_reference, set_reference, show_reference
 from schemas import FieldError, ReferenceOut, ReferenceRequest, Scope
 
 router = APIRouter(prefix="/v1/reference", tags=["reference"])

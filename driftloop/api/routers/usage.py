@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from consumers.segments import usage_report
+from analytics import usage_report
 from driftloop.api.auth import require
 from driftloop.api.deps import Name, Range, StoreDep
 from driftloop.api.routers.common import errors

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from consumers.alerting.policy import Transition, effective_p_value
+from monitor.alerting.policy import Transition, effective_p_value
 from schemas import Alert, AlertKind, AlertState, ClusterShift, DriftResult, StreamKey
 
 _NAMESPACE = uuid.UUID("0b7d3c55-2f5e-4f2a-9a57-d21f7a1e0a11")

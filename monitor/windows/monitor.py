@@ -24,7 +24,10 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from consumers.alerting import (
+from infra.audit import record_alert_transition
+from infra.settings import Settings
+from infra.store import Store
+from monitor.alerting import (
     AlertOutbox,
     AlertPolicy,
     AlertSink,
@@ -37,11 +40,8 @@ from consumers.alerting import (
     drift_dedup_key,
     write_drift_report,
 )
-from consumers.monitor.evaluate import WindowEvaluation, WindowEvaluator
-from consumers.monitor.windows import Watermark, closed_windows, evaluation_horizon, floor_time
-from infra.audit import record_alert_transition
-from infra.settings import Settings
-from infra.store import Store
+from monitor.windows.evaluate import WindowEvaluation, WindowEvaluator
+from monitor.windows.windows import Watermark, closed_windows, evaluation_horizon, floor_time
 from schemas import Alert, AlertState, DriftDecision
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class Monitor:
     store
         The open store (shared with the sink and the API).
     producer
-        A kafka-python ``KafkaProducer`` for the alerts topic (see ``consumers.alerting.alert_producer``);
+        A kafka-python ``KafkaProducer`` for the alerts topic (see ``monitor.alerting.alert_producer``);
         ``None`` leaves the Kafka sink out.
     sinks
         Replaces the sinks built from settings (the Kafka sink from ``producer`` and the webhooks).

@@ -17,11 +17,11 @@ from datetime import datetime
 
 import numpy as np
 
-from consumers.monitor.drift_tests import build_detector
-from consumers.monitor.windows import Window
 from detectors.drift import DriftDetector, correct
 from infra.settings import DriftTestSpec, Settings
 from infra.store import InferenceWindow, ReferencePin, Store
+from monitor.windows.drift_tests import build_detector
+from monitor.windows.windows import Window
 from schemas import DriftDecision, DriftResult, StreamKey
 
 

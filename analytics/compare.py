@@ -17,11 +17,11 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 
-from consumers.monitor.drift_tests import build_detector
 from detectors.compare import compare_rates, compare_samples, metric_verdict, overall_verdict
 from detectors.drift import adjust_p_values
 from infra.settings import Settings
 from infra.store import Store
+from monitor.windows.drift_tests import build_detector
 from schemas import (
     Direction,
     DriftDecision,

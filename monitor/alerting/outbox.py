@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from consumers.alerting.sinks import AlertSink, DeliveryError, log_alert
 from infra.store import Delivery, Store
+from monitor.alerting.sinks import AlertSink, DeliveryError, log_alert
 from schemas import Alert
 
 log = logging.getLogger(__name__)

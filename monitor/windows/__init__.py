@@ -4,17 +4,17 @@
 :class:`WindowEvaluator` evaluates one window; :func:`set_reference` pins a reference window.
 """
 
-from consumers.monitor.drift_tests import DETECTORS, build_detector
-from consumers.monitor.evaluate import WindowEvaluation, WindowEvaluator
-from consumers.monitor.monitor import Monitor, MonitorStats, RunSummary
-from consumers.monitor.reference import (
+from monitor.windows.drift_tests import DETECTORS, build_detector
+from monitor.windows.evaluate import WindowEvaluation, WindowEvaluator
+from monitor.windows.monitor import Monitor, MonitorStats, RunSummary
+from monitor.windows.reference import (
     PinnedReference,
     clear_reference,
     parse_stream,
     set_reference,
     show_reference,
 )
-from consumers.monitor.windows import Window, closed_windows, floor_time
+from monitor.windows.windows import Window, closed_windows, floor_time
 
 __all__ = [
     "DETECTORS",

@@ -5,10 +5,10 @@ stream-level drift tests dilute it among every other segment's traffic. Here eac
 of a window are tested against *the same segment's* embeddings in the stream's reference period, with
 the drift monitor's pieces:
 
-- the reference range is the drift monitor's (:meth:`~consumers.monitor.WindowEvaluator.reference_for`):
+- the reference range is the drift monitor's (:meth:`~monitor.windows.WindowEvaluator.reference_for`):
   the stream's pinned window, or ``monitor.trailing_windows`` segment windows ending
   ``monitor.trailing_gap_windows`` segment windows before the current one, per ``monitor.reference``;
-- each test of ``segments.drift_tests`` is built by :func:`~consumers.monitor.build_detector`, with
+- each test of ``segments.drift_tests`` is built by :func:`~monitor.windows.build_detector`, with
   ``segments.alpha`` and ``segments.drift_min_samples`` per side (fewer: INSUFFICIENT_DATA, no test);
 - every segment's tests of one window form one family, corrected together (``segments.correction``,
   Benjamini-Hochberg by default), as a window's stream-level tests are.
@@ -30,14 +30,14 @@ from datetime import datetime
 
 import numpy as np
 
-from consumers.monitor.drift_tests import build_detector
-from consumers.monitor.evaluate import WindowEvaluator, insufficient_result, too_few_samples
-from consumers.monitor.windows import Window
-from consumers.segments.disparity import feature_name
 from detectors.drift import correct
 from infra.settings import DriftTestSpec, Settings
 from infra.store import Store
 from infra.store.analytics import OutcomeCounts
+from monitor.segments.disparity import feature_name
+from monitor.windows.drift_tests import build_detector
+from monitor.windows.evaluate import WindowEvaluator, insufficient_result, too_few_samples
+from monitor.windows.windows import Window
 from schemas import DriftResult, StreamKey
 
 Segment = tuple[str, str]

@@ -1,7 +1,7 @@
 """Where alerts go: the ``driftloop.alerts`` topic, webhooks, and the log.
 
 A sink's ``send`` either returns (the sink accepted the alert) or raises :class:`DeliveryError`;
-retrying and remembering what is still undelivered is the outbox's job (``consumers.alerting.outbox``).
+retrying and remembering what is still undelivered is the outbox's job (``monitor.alerting.outbox``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any, Protocol
 
 import httpx
 
-from consumers.alerting.payloads import body, signed_headers
 from infra.kafka import kafka_client_config
 from infra.settings import Settings, WebhookTarget
+from monitor.alerting.payloads import body, signed_headers
 from schemas import Alert, AlertState
 
 log = logging.getLogger(__name__)

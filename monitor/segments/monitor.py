@@ -3,8 +3,8 @@
 :class:`SegmentMonitor` walks the closed ``segments.window_s`` windows of each active stream not yet
 evaluated (progress in ``segment_progress``), writes every disparity result (``segment_results``) and
 every segment drift result (``drift_scores``, feature ``prompt_embedding:tag=value``, see
-:mod:`consumers.segments.drift`), and moves the same alert policy as drift windows
-(:class:`~consumers.alerting.AlertPolicy`, settings ``segments.policy``) per (stream, tag, value, metric)
+:mod:`monitor.segments.drift`), and moves the same alert policy as drift windows
+(:class:`~monitor.alerting.AlertPolicy`, settings ``segments.policy``) per (stream, tag, value, metric)
 and per (stream, detector, segment). Alerts (kind ``disparity``, and kind ``drift`` for a segment's
 embedding drift) go to the store and the alert outbox, whose deliveries the drift monitor's delivery job sends.
 
@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from consumers.alerting import (
+from infra.settings import Settings
+from infra.store import Store
+from monitor.alerting import (
     AlertOutbox,
     AlertPolicy,
     PolicyState,
@@ -29,11 +31,9 @@ from consumers.alerting import (
     drift_dedup_key,
     transition_alert,
 )
-from consumers.monitor.windows import Watermark, Window, closed_windows, evaluation_horizon, floor_time
-from consumers.segments.disparity import disparity_tests
-from consumers.segments.drift import SegmentDriftEvaluator, drift_segments
-from infra.settings import Settings
-from infra.store import Store
+from monitor.segments.disparity import disparity_tests
+from monitor.segments.drift import SegmentDriftEvaluator, drift_segments
+from monitor.windows.windows import Watermark, Window, closed_windows, evaluation_horizon, floor_time
 from schemas import Alert, AlertKind, DriftDecision, DriftResult, SegmentDisparity, StreamKey
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@
 - :func:`tail_alerts` follows the alerts topic in a terminal.
 """
 
-from consumers.alerting.evidence import alert_id, drift_alert, drift_dedup_key, transition_alert
-from consumers.alerting.outbox import AlertOutbox, DeliveryReport, backoff_delay
-from consumers.alerting.payloads import (
+from monitor.alerting.evidence import alert_id, drift_alert, drift_dedup_key, transition_alert
+from monitor.alerting.outbox import AlertOutbox, DeliveryReport, backoff_delay
+from monitor.alerting.payloads import (
     ALERT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -20,9 +20,9 @@ from consumers.alerting.payloads import (
     slack_body,
     verify_signature,
 )
-from consumers.alerting.policy import AlertPolicy, PolicyState, Transition, WindowVerdict, classify
-from consumers.alerting.report import write_drift_report
-from consumers.alerting.sinks import (
+from monitor.alerting.policy import AlertPolicy, PolicyState, Transition, WindowVerdict, classify
+from monitor.alerting.report import write_drift_report
+from monitor.alerting.sinks import (
     AlertSink,
     DeliveryError,
     KafkaAlertSink,
@@ -30,7 +30,7 @@ from consumers.alerting.sinks import (
     alert_producer,
     configured_sinks,
 )
-from consumers.alerting.tail import format_alert, tail_alerts
+from monitor.alerting.tail import format_alert, tail_alerts
 
 __all__ = [
     "ALERT_ID_HEADER",
