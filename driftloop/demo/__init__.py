@@ -26,9 +26,10 @@ True
 ('inference', True)
 """
 
+from detectors.safety.pii import PiiKind
 from driftloop.demo.config import DemoConfig, Moment, SegmentEffect, VersionEffect
 from driftloop.demo.generator import generate, generate_wire
-from driftloop.demo.items import DemoItem, FeedbackTiming, PiiKind, Stream, Truth, UnsafeKind, WireRecord
+from driftloop.demo.items import DemoItem, FeedbackTiming, Stream, Truth, UnsafeKind, WireRecord
 
 __all__ = [
     "DemoConfig",

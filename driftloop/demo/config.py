@@ -11,7 +11,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from driftloop.demo.catalogue import APPS
+from driftloop.demo.catalogue import catalogue
 
 Moment = int | datetime
 """An inference index (``int``, counted from 0) or an event time."""
@@ -146,7 +146,8 @@ class DemoConfig(_Frozen):
             raise ValueError("unsafe_fraction + shift_fraction must not exceed 1 (each call is one or the other)")
         if self.feedback_before_fraction + self.feedback_unknown_fraction > 1:
             raise ValueError("feedback_before_fraction + feedback_unknown_fraction must not exceed 1")
-        known = {app.name: app for app in APPS}
+        specs = catalogue().apps
+        known = {app.name: app for app in specs}
         named = [
             *(self.apps or ()),
             *(self.shift_apps or ()),
@@ -157,13 +158,13 @@ class DemoConfig(_Frozen):
         unknown = sorted({name for name in named if name not in known})
         if unknown:
             raise ValueError(f"unknown demo apps {unknown}; known: {sorted(known)}")
-        versions = {(a.name, d.version) for a in APPS for d in a.deployments}
+        versions = {(a.name, d.version) for a in specs for d in a.deployments}
         unknown = sorted(
             f"{e.app}/{e.model_version}" for e in self.version_effects if (e.app, e.model_version) not in versions
         )
         if unknown:
             raise ValueError(f"version effects name unknown versions {unknown}")
-        deployments = {f"{a.name}/{d.model}/{d.version}" for a in APPS for d in a.deployments}
+        deployments = {f"{a.name}/{d.model}/{d.version}" for a in specs for d in a.deployments}
         unknown = sorted(set(self.deployment_weights) - deployments)
         if unknown:
             raise ValueError(f"unknown deployments {unknown}; known: {sorted(deployments)}")

@@ -16,45 +16,22 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from bisect import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from itertools import accumulate
-from typing import Generic, TypeVar
+from datetime import timedelta
 
-from driftloop.demo.catalogue import APPS, MODELS, AppSpec, ModelSpec, app_by_name
-from driftloop.demo.catalogue.common import (
-    BAD_COMMENTS,
-    BAD_LABELS,
-    ENDINGS,
-    GENERIC_CORRECTIONS,
-    GOOD_COMMENTS,
-    LOCALES,
-    OPENERS,
-    PII_LABELS,
-    REFUSAL_LABELS,
-    UNSAFE_LABELS,
-)
-from driftloop.demo.catalogue.unsafe import (
-    DE_ESCALATIONS,
-    INJECTION_PROMPTS,
-    JAILBREAK_PROMPTS,
-    LEAKED_INSTRUCTIONS,
-    SAFE_REFUSALS,
-    TOXIC_PROMPTS,
-    UNSAFE_SLOTS,
-)
-from driftloop.demo.config import DemoConfig, Moment, SegmentEffect, VersionEffect
-from driftloop.demo.items import DemoItem, FeedbackTiming, PiiKind, Truth, UnsafeKind, WireRecord
+from detectors.safety.pii import PiiKind
+from driftloop.demo.catalogue import AppSpec, ModelSpec, app_by_name, catalogue
+from driftloop.demo.config import DemoConfig, SegmentEffect, VersionEffect
+from driftloop.demo.items import DemoItem, FeedbackTiming, Truth, UnsafeKind, WireRecord
+from driftloop.demo.sampling import Gate, Picker, pick
 from driftloop.demo.text import (
     CompiledTopic,
+    PiiLeaks,
     Template,
     compile_templates,
     compile_topic,
     fill,
-    pick,
-    pii_leak,
     render,
     sentence_case,
 )
@@ -81,41 +58,6 @@ NEGATIVE_RATINGS = (1, 1, 2, 2, 3)
 POSITIVE_RATINGS = (4, 4, 5, 5, 5)
 
 
-T = TypeVar("T")
-
-
-class _Picker(Generic[T]):
-    """Weighted choice by bisection over cumulative weights (faster than ``random.choices`` per call)."""
-
-    __slots__ = ("items", "cumulative", "total")
-
-    def __init__(self, weighted: Sequence[tuple[T, float]]) -> None:
-        kept = [(item, w) for item, w in weighted if w > 0]
-        if not kept:
-            raise ValueError("nothing to choose from: every weight is zero")
-        self.items = [item for item, _ in kept]
-        self.cumulative = list(accumulate(w for _, w in kept))
-        self.total = self.cumulative[-1]
-
-    def __call__(self, rng: random.Random) -> T:
-        return self.items[bisect(self.cumulative, rng.random() * self.total)]
-
-
-class _Gate:
-    """Whether a moment (inference index or event time) has been reached."""
-
-    __slots__ = ("index", "offset_s")
-
-    def __init__(self, moment: Moment | None, start: datetime) -> None:
-        self.index = moment if isinstance(moment, int) else None
-        self.offset_s = (moment - start).total_seconds() if isinstance(moment, datetime) else None
-
-    def open(self, index: int, t: float) -> bool:
-        if self.index is not None:
-            return index >= self.index
-        return self.offset_s is None or t >= self.offset_s
-
-
 @dataclass(slots=True)
 class _User:
     user_id: str
@@ -138,19 +80,19 @@ class _Session:
 class _Deployment:
     model: ModelSpec
     version: str
-    effects: list[tuple[_Gate, VersionEffect]]
+    effects: list[tuple[Gate, VersionEffect]]
 
 
 @dataclass(slots=True)
 class _App:
     spec: AppSpec
     topics: list[CompiledTopic]
-    topic_picker: _Picker[int]
+    topic_picker: Picker[int]
     new_topics: list[CompiledTopic]
-    deployments: _Picker[_Deployment]
+    deployments: Picker[_Deployment]
     users: list[_User]
     shifted: bool
-    segment_effects: list[tuple[_Gate, SegmentEffect]]
+    segment_effects: list[tuple[Gate, SegmentEffect]]
     closers: list[str]
     refusals: list[str]
     sessions: list[_Session] = field(default_factory=list)
@@ -177,20 +119,21 @@ class _Generator:
         self.config = config
         self.rng = random.Random(config.seed)
         self.start = config.start
-        names = config.apps or tuple(app.name for app in APPS)
+        self.common, self.unsafe = catalogue().common, catalogue().unsafe
+        self.feedback_texts = self.common.feedback
+        self.pii_leak = PiiLeaks(self.common.pii)
+        names = config.apps or tuple(app.name for app in catalogue().apps)
         self.apps = [self._build_app(app_by_name(name)) for name in names]
-        self.app_picker = _Picker([(app, config.app_weights.get(app.spec.name, app.spec.weight)) for app in self.apps])
-        self.shift_gate = _Gate(config.shift_at, self.start)
-        self.unsafe_gate = _Gate(config.unsafe_at, self.start)
-        self.pii_gate = _Gate(config.pii_at, self.start)
-        self.unsafe_kind = _Picker(UNSAFE_KIND_WEIGHTS)
+        self.app_picker = Picker([(app, config.app_weights.get(app.spec.name, app.spec.weight)) for app in self.apps])
+        self.shift_gate = Gate(config.shift_at, self.start)
+        self.unsafe_gate = Gate(config.unsafe_at, self.start)
+        self.pii_gate = Gate(config.pii_at, self.start)
+        self.unsafe_kind = Picker(UNSAFE_KIND_WEIGHTS)
         self.unsafe_prompts = {
-            UnsafeKind.JAILBREAK: compile_templates(JAILBREAK_PROMPTS, UNSAFE_SLOTS),
-            UnsafeKind.PROMPT_INJECTION: compile_templates(INJECTION_PROMPTS, UNSAFE_SLOTS),
-            UnsafeKind.TOXIC: compile_templates(TOXIC_PROMPTS, UNSAFE_SLOTS),
+            kind: compile_templates(texts, self.unsafe.slots) for kind, texts in self.unsafe.prompts.items()
         }
-        self.negative_kind = _Picker(NEGATIVE_KINDS)
-        self.positive_kind = _Picker(POSITIVE_KINDS)
+        self.negative_kind = Picker(NEGATIVE_KINDS)
+        self.positive_kind = Picker(POSITIVE_KINDS)
         self.delay_mu = math.log(config.feedback_delay_median_s)
         self.pending: list[tuple[float, int, DemoItem]] = []
         self.sequence = 0
@@ -204,14 +147,17 @@ class _Generator:
         for d in spec.deployments:
             key = f"{spec.name}/{d.model}/{d.version}"
             effects = [
-                (_Gate(e.at, config.start), e)
+                (Gate(e.at, config.start), e)
                 for e in config.version_effects
                 if e.app == spec.name and e.model_version == d.version
             ]
             deployments.append(
-                (_Deployment(MODELS[d.model], d.version, effects), config.deployment_weights.get(key, d.weight))
+                (
+                    _Deployment(self.common.models[d.model], d.version, effects),
+                    config.deployment_weights.get(key, d.weight),
+                )
             )
-        locale, tier, channel = _Picker(LOCALES), _Picker(spec.tiers), _Picker(spec.channels)
+        locale, tier, channel = Picker(self.common.locales), Picker(spec.tiers), Picker(spec.channels)
         users = [
             _User(f"u_{rng.getrandbits(48):012x}", locale(rng), tier(rng), channel(rng))
             for _ in range(config.users_per_app)
@@ -219,13 +165,13 @@ class _Generator:
         return _App(
             spec=spec,
             topics=topics,
-            topic_picker=_Picker([(i, t.weight) for i, t in enumerate(topics)]),
+            topic_picker=Picker([(i, t.weight) for i, t in enumerate(topics)]),
             new_topics=[compile_topic(t, spec.slots) for t in spec.new_topics],
-            deployments=_Picker(deployments),
+            deployments=Picker(deployments),
             users=users,
             shifted=config.shift_apps is None or spec.name in config.shift_apps,
             segment_effects=[
-                (_Gate(e.at, config.start), e) for e in config.segment_effects if e.app is None or e.app == spec.name
+                (Gate(e.at, config.start), e) for e in config.segment_effects if e.app is None or e.app == spec.name
             ],
             closers=list(spec.closers),
             refusals=list(spec.refusals),
@@ -293,22 +239,24 @@ class _Generator:
         rng, config = self.rng, self.config
         kind = self.unsafe_kind(rng)
         template = pick(rng, self.unsafe_prompts[kind])
-        prompt = render(template, fill(rng, UNSAFE_SLOTS, template))
+        prompt = render(template, fill(rng, self.unsafe.slots, template))
         call = _Call(kind.value, prompt, "", unsafe_kind=kind, p_negative=config.thumbs_down_unsafe)
         if kind is UnsafeKind.TOXIC:
-            call.response = pick(rng, DE_ESCALATIONS)
+            call.response = pick(rng, self.unsafe.de_escalations)
         elif rng.random() < config.unsafe_refusal_rate:
             call.response = (
-                pick(rng, SAFE_REFUSALS) if rng.random() < GENERIC_REFUSAL_SHARE else pick(rng, app.refusals)
+                pick(rng, self.unsafe.safe_refusals)
+                if rng.random() < GENERIC_REFUSAL_SHARE
+                else pick(rng, app.refusals)
             )
             call.is_refusal = True
         else:
-            call.response = pick(rng, LEAKED_INSTRUCTIONS)
+            call.response = pick(rng, self.unsafe.leaked_instructions)
         return call
 
     def _decorate(self, prompt: str) -> str:
         rng = self.rng
-        opener, ending = pick(rng, OPENERS), pick(rng, ENDINGS)
+        opener, ending = pick(rng, self.common.openers), pick(rng, self.common.endings)
         if opener or ending:
             prompt = f"{opener} {prompt} {ending}".strip()
         if rng.random() < self.config.lowercase_fraction:
@@ -381,7 +329,7 @@ class _Generator:
         else:
             call = self._ordinary(app, session, refusal_rate)
         if config.pii_fraction and rng.random() < config.pii_fraction and self.pii_gate.open(index, t):
-            leak, call.pii = pii_leak(rng)
+            leak, call.pii = self.pii_leak(rng)
             call.response = f"{call.response} {leak}"
             call.p_negative = max(call.p_negative, config.thumbs_down_pii)
 
@@ -471,7 +419,8 @@ class _Generator:
         elif kind is FeedbackKind.CORRECTION:
             text = self._correction(call)
         else:
-            text = pick(rng, BAD_COMMENTS if negative else GOOD_COMMENTS)
+            texts = self.feedback_texts
+            text = pick(rng, texts.bad_comments if negative else texts.good_comments)
         feedback = FeedbackEvent(
             feedback_id=self._new_id(),
             event_id=event_id,
@@ -488,22 +437,22 @@ class _Generator:
         """Another answer of the same topic with the same slot values, else a generic remark."""
         rng = self.rng
         if call.source is None or call.is_refusal or len(call.source[0].responses) < 2:
-            return pick(rng, GENERIC_CORRECTIONS)
+            return pick(rng, self.feedback_texts.generic_corrections)
         topic, given, values = call.source
         other = pick(rng, [t for t in topic.responses if t is not given])
         return sentence_case(render(other, fill(rng, topic.slots, other) | values))
 
-    @staticmethod
-    def _flag_labels(call: _Call) -> Sequence[str]:
+    def _flag_labels(self, call: _Call) -> Sequence[str]:
+        texts = self.feedback_texts
         if call.unsafe_kind is not None:
-            return UNSAFE_LABELS
+            return texts.unsafe_labels
         if call.pii:
-            return PII_LABELS
+            return texts.pii_labels
         if call.is_refusal:
-            return REFUSAL_LABELS
+            return texts.refusal_labels
         if call.is_shifted:
-            return ("off_topic", "unhelpful")
-        return BAD_LABELS
+            return texts.shifted_labels
+        return texts.ordinary_labels
 
 
 def generate(config: DemoConfig) -> Iterator[DemoItem]:

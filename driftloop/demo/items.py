@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
+from detectors.safety.pii import PiiKind
 from schemas import FeedbackEvent, InferenceEvent
 
 Stream = Literal["inference", "feedback"]
@@ -17,12 +18,6 @@ class UnsafeKind(StrEnum):
     JAILBREAK = "jailbreak"
     PROMPT_INJECTION = "prompt_injection"
     TOXIC = "toxic"
-
-
-class PiiKind(StrEnum):
-    EMAIL = "email"
-    PHONE = "phone"
-    CARD = "card"
 
 
 class FeedbackTiming(StrEnum):

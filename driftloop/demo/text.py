@@ -7,8 +7,6 @@
 ('card', 'when')
 >>> render(t, fill(random.Random(0), slots, t))
 'I lost my debit card today.'
->>> luhn_valid("4242 4242 4242 4242"), luhn_valid("4242424242424241")
-(True, False)
 """
 
 from __future__ import annotations
@@ -18,19 +16,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from string import Formatter
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
-from driftloop.demo.catalogue import Topic
-from driftloop.demo.catalogue.common import (
-    PII_EMAIL_DOMAINS,
-    PII_LEAKS,
-    PII_NAMES,
-    TEST_CARD_NUMBERS,
-)
-from driftloop.demo.catalogue.spec import Slots
-from driftloop.demo.items import PiiKind
-
-T = TypeVar("T")
+from detectors.safety.pii import PiiKind
+from driftloop.demo.catalogue.spec import LEAK_FIELDS, LEAKED_KINDS, FakePii, Slots, Topic, template_fields
+from driftloop.demo.sampling import pick
 
 
 class Template(NamedTuple):
@@ -42,7 +32,7 @@ def compile_templates(texts: tuple[str, ...], slots: Mapping[str, tuple[str, ...
     """Parse each template once; a field without slot values is a catalogue error."""
     compiled = []
     for text in texts:
-        fields = tuple(dict.fromkeys(name for _, name, _, _ in Formatter().parse(text) if name))
+        fields = template_fields(text)
         missing = [name for name in fields if not slots.get(name)]
         if missing:
             raise ValueError(f"template {text!r} uses fields without values: {missing}")
@@ -138,11 +128,6 @@ def compile_topic(topic: Topic, shared: Slots) -> CompiledTopic:
     )
 
 
-def pick(rng: random.Random, items: Sequence[T]) -> T:
-    """``rng.choice`` without its overhead (the generator calls it a dozen times per event)."""
-    return items[int(rng.random() * len(items))]
-
-
 def fill(rng: random.Random, slots: Slots, *templates: Template) -> dict[str, str]:
     """One value per field used by any of ``templates``, so the templates agree with each other."""
     values: dict[str, str] = {}
@@ -163,32 +148,13 @@ def sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def luhn_valid(number: str) -> bool:
-    """The Luhn checksum of a card number (spaces and dashes ignored)."""
-    digits = [int(c) for c in number if c.isdigit()]
-    if len(digits) < 12:
-        return False
-    total = 0
-    for position, digit in enumerate(reversed(digits)):
-        if position % 2:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
-
-
-_LEAKS = compile_templates(PII_LEAKS, {"name": ("x",), "email": ("x",), "phone": ("x",), "card": ("x",)})
-_KIND_OF_FIELD = {"email": PiiKind.EMAIL, "phone": PiiKind.PHONE, "card": PiiKind.CARD}
-
-
-def _email(rng: random.Random, name: str) -> str:
+def _email(rng: random.Random, name: str, domains: Sequence[str]) -> str:
     first, _, last = name.lower().replace("'", "").partition(" ")
     style = rng.randrange(3)
     local = (
         f"{first}.{last}" if style == 0 else f"{first[0]}{last}" if style == 1 else f"{first}{rng.randrange(10, 99)}"
     )
-    return f"{local}@{rng.choice(PII_EMAIL_DOMAINS)}"
+    return f"{local}@{rng.choice(domains)}"
 
 
 def _phone(rng: random.Random) -> str:
@@ -200,8 +166,8 @@ def _phone(rng: random.Random) -> str:
     return f"+44 7700 900{rng.randrange(1000):03d}"
 
 
-def _card(rng: random.Random) -> str:
-    number = rng.choice(TEST_CARD_NUMBERS)
+def _card(rng: random.Random, numbers: Sequence[str]) -> str:
+    number = rng.choice(numbers)
     style = rng.randrange(3)
     if style == 0:
         return number
@@ -211,17 +177,24 @@ def _card(rng: random.Random) -> str:
     return sep.join(number[i : i + 4] for i in range(0, len(number), 4))
 
 
-def pii_leak(rng: random.Random) -> tuple[str, tuple[PiiKind, ...]]:
-    """A sentence leaking fake personal data, and the kinds it leaks."""
-    template = pick(rng, _LEAKS)
-    name = pick(rng, PII_NAMES)
-    values = {"name": name}
-    for field in template.fields:
-        if field == "email":
-            values[field] = _email(rng, name)
-        elif field == "phone":
-            values[field] = _phone(rng)
-        elif field == "card":
-            values[field] = _card(rng)
-    kinds = tuple(_KIND_OF_FIELD[f] for f in template.fields if f in _KIND_OF_FIELD)
-    return render(template, values), kinds
+class PiiLeaks:
+    """Sentences leaking fake personal data: names and cards from the catalogue, e-mails and phones made up."""
+
+    def __init__(self, pii: FakePii) -> None:
+        self.pii = pii
+        self.templates = compile_templates(pii.leaks, {name: ("x",) for name in LEAK_FIELDS})
+
+    def __call__(self, rng: random.Random) -> tuple[str, tuple[PiiKind, ...]]:
+        """A sentence leaking fake personal data, and the kinds it leaks."""
+        template = pick(rng, self.templates)
+        name = pick(rng, self.pii.names)
+        values = {"name": name}
+        for field in template.fields:
+            if field == "email":
+                values[field] = _email(rng, name, self.pii.email_domains)
+            elif field == "phone":
+                values[field] = _phone(rng)
+            elif field == "card":
+                values[field] = _card(rng, self.pii.test_card_numbers)
+        kinds = tuple(LEAKED_KINDS[f] for f in template.fields if f in LEAKED_KINDS)
+        return render(template, values), kinds

@@ -86,10 +86,10 @@ def store_demo(
 
 def only(deployments: Iterable[str], app: str) -> dict[str, float]:
     """Deployment weights that keep only ``deployments`` (``model/version``) of ``app``."""
-    from driftloop.demo.catalogue import APPS
+    from driftloop.demo.catalogue import app_by_name
 
     keep = set(deployments)
-    spec = next(a for a in APPS if a.name == app)
+    spec = app_by_name(app)
     return {
         f"{app}/{d.model}/{d.version}": (1.0 if f"{d.model}/{d.version}" in keep else 0.0) for d in spec.deployments
     }

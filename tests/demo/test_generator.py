@@ -8,10 +8,10 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from datetime import timedelta
-from string import Formatter
 
 import pytest
 
+from detectors.safety.pii import count_pii, luhn_valid
 from driftloop.demo import (
     DemoConfig,
     DemoItem,
@@ -23,10 +23,14 @@ from driftloop.demo import (
     generate,
     generate_wire,
 )
-from driftloop.demo.catalogue import APPS, MODELS, app_by_name
-from driftloop.demo.catalogue.common import TEST_CARD_NUMBERS
-from driftloop.demo.text import compile_topic, luhn_valid
+from driftloop.demo.catalogue import app_by_name, catalogue
+from driftloop.demo.catalogue.spec import LEAKED_KINDS
+from driftloop.demo.text import compile_topic
 from schemas import FeedbackEvent, FeedbackKind, InferenceEvent
+
+APPS = catalogue().apps
+MODELS = catalogue().common.models
+TEST_CARD_NUMBERS = catalogue().common.pii.test_card_numbers
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
@@ -357,14 +361,17 @@ def test_pii_leaks_only_where_the_truth_says_and_are_fake() -> None:
         assert bool(cards) == (PiiKind.CARD in item.truth.pii), text
         assert bool(phones) == (PiiKind.PHONE in item.truth.pii), text
         assert all(e.split("@")[1].endswith(("example.com", "example.org", "example.net")) for e in emails)
-        assert all(luhn_valid(c) and re.sub(r"\D", "", c) in TEST_CARD_NUMBERS for c in cards)
+        digits = [re.sub(r"\D", "", c) for c in cards]
+        assert all(luhn_valid(d) and d in TEST_CARD_NUMBERS for d in digits)
         assert not EMAIL.search(item.event.prompt) and not CARD.search(item.event.prompt)
-    assert {k for i in leaking for k in i.truth.pii} == set(PiiKind)
+    assert {k for i in leaking for k in i.truth.pii} == set(LEAKED_KINDS.values())
 
 
-def test_test_card_numbers_are_luhn_valid() -> None:
-    assert all(luhn_valid(number) for number in TEST_CARD_NUMBERS)
-    assert not luhn_valid("4242424242424243")
+def test_the_pii_detector_finds_the_leaked_emails_and_cards_and_nothing_else() -> None:
+    for item in calls(run(seed=18, count=3000, pii_fraction=0.1, unsafe_fraction=0.05)):
+        found = set(count_pii(item.event.response))
+        assert found <= set(item.truth.pii), item.event.response
+        assert set(item.truth.pii) & {PiiKind.EMAIL, PiiKind.CARD} <= found, item.event.response
 
 
 # --- feedback ---------------------------------------------------------------------------------------------------
@@ -497,12 +504,3 @@ def test_observed_negative_rate_matches_the_reported_probability(default_stream:
 def test_config_rejects_inconsistent_settings(bad: dict) -> None:
     with pytest.raises(ValueError):
         DemoConfig(**bad)
-
-
-def test_templates_use_only_known_fields() -> None:
-    for app in APPS:
-        for topic in (*app.topics, *app.new_topics):
-            slots = {**app.slots, **topic.slots}
-            for text in (*topic.prompts, *topic.responses):
-                fields = {name for _, name, _, _ in Formatter().parse(text) if name}
-                assert fields <= set(slots), (app.name, topic.name, text)

@@ -1,12 +1,30 @@
-"""The shapes of the demo catalogue: apps, deployments, models and topics."""
+"""The shapes of the demo catalogue: apps, deployments, models, topics, shared and unsafe texts."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from string import Formatter
+
+from detectors.safety.pii import PiiKind
+from driftloop.demo.items import UnsafeKind
 
 Slots = Mapping[str, tuple[str, ...]]
 Weighted = tuple[tuple[str, float], ...]
+
+LEAKED_KINDS: Mapping[str, PiiKind] = {"email": PiiKind.EMAIL, "phone": PiiKind.PHONE, "card": PiiKind.CARD}
+"""Fields of a PII leak template that leak personal data, and the kind each leaks."""
+LEAK_FIELDS: tuple[str, ...] = ("name", *LEAKED_KINDS)
+"""Every field a PII leak template may use."""
+
+
+def template_fields(text: str) -> tuple[str, ...]:
+    """The ``str.format`` fields a template uses, in order of first use; ``ValueError`` if it is malformed.
+
+    >>> template_fields("Send {amount} to {country}, {amount} today.")
+    ('amount', 'country')
+    """
+    return tuple(dict.fromkeys(name for _, name, _, _ in Formatter().parse(text) if name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +85,69 @@ class AppSpec:
     """Optional last sentence of an answer ('' for none)."""
     tiers: Weighted
     channels: Weighted
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTexts:
+    """What users write and flag when they give feedback."""
+
+    good_comments: tuple[str, ...]
+    bad_comments: tuple[str, ...]
+    generic_corrections: tuple[str, ...]
+    """Corrections for answers with no other answer of the same topic to offer instead."""
+    unsafe_labels: tuple[str, ...]
+    pii_labels: tuple[str, ...]
+    refusal_labels: tuple[str, ...]
+    shifted_labels: tuple[str, ...]
+    ordinary_labels: tuple[str, ...]
+    """Flag labels of an ordinary answer that was simply bad."""
+
+
+@dataclass(frozen=True, slots=True)
+class FakePii:
+    """Fake personal data, only ever placed in responses that leak it."""
+
+    names: tuple[str, ...]
+    """'First Last': e-mail addresses are made from the two parts."""
+    email_domains: tuple[str, ...]
+    test_card_numbers: tuple[str, ...]
+    """Digits only; public test numbers of payment processors."""
+    leaks: tuple[str, ...]
+    """Sentences leaking the data; templates over :data:`LEAK_FIELDS`."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommonSpec:
+    """What every demo app shares: models, user locales, prompt decoration, feedback, fake PII."""
+
+    models: Mapping[str, ModelSpec]
+    locales: Weighted
+    openers: tuple[str, ...]
+    """Optional first words of a prompt ('' for none); repeated entries are more likely."""
+    endings: tuple[str, ...]
+    """Optional last words of a prompt ('' for none)."""
+    feedback: FeedbackTexts
+    pii: FakePii
+
+
+@dataclass(frozen=True, slots=True)
+class UnsafeSpec:
+    """Unsafe prompts (templates over ``slots``) and what the apps answer to them."""
+
+    prompts: Mapping[UnsafeKind, tuple[str, ...]]
+    slots: Slots
+    safe_refusals: tuple[str, ...]
+    """Generic refusals of a jailbreak or an injection."""
+    leaked_instructions: tuple[str, ...]
+    """Answers of a model that fell for a jailbreak or an injection."""
+    de_escalations: tuple[str, ...]
+    """Answers to hostile messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """Everything the demo applications say and run on."""
+
+    apps: tuple[AppSpec, ...]
+    common: CommonSpec
+    unsafe: UnsafeSpec
