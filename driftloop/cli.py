@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from rich.console import Console
 from rich.table import Table
 
@@ -36,10 +37,27 @@ def load_settings(args: argparse.Namespace) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors(include_url=False)
-        )
+        problems = "; ".join(setting_problem(error) for error in exc.errors(include_url=False))
         raise ConfigError(f"invalid configuration: {problems}") from exc
+
+
+def setting_problem(error: ErrorDetails) -> str:
+    """One validation error as ``setting.path: what is wrong`` (a bad map key: ``path: key 'x': ...``).
+
+    >>> setting_problem({"loc": ("monitor", "policies", "mmdd", "[key]"), "msg": "Input should be 'mmd'",
+    ...                  "type": "literal_error", "input": "mmdd"})
+    "monitor.policies: key 'mmdd': Input should be 'mmd'"
+    >>> setting_problem({"loc": ("drift", "alpah"), "msg": "Extra inputs are not permitted",
+    ...                  "type": "extra_forbidden", "input": 0.01})
+    'drift.alpah: no such setting'
+    >>> setting_problem({"loc": (), "msg": "Value error, drift.alpha is too low", "type": "value_error", "input": {}})
+    'drift.alpha is too low'
+    """
+    loc = [str(part) for part in error["loc"]]
+    message = "no such setting" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+    if loc and loc[-1] == "[key]":
+        return f"{'.'.join(loc[:-2])}: key {loc[-2]!r}: {message}"
+    return f"{'.'.join(loc)}: {message}" if loc else message
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:

@@ -19,7 +19,7 @@ def build_scorer(settings: Settings) -> BatchScorer:
     from detectors.safety import ProbeDetector, SafetySuite
     from retrain import ProbeReloader, ReloadingScorer
 
-    embedding, safety = settings.embedding, settings.safety
+    embedding = settings.embedding
     embedder = build_embedder(
         embedding.backend,
         batch_size=embedding.batch_size,
@@ -27,16 +27,7 @@ def build_scorer(settings: Settings) -> BatchScorer:
         cache_size=embedding.cache_size,
         artefact_dir=settings.cache_dir / "models",
     )
-    suite = SafetySuite.default(
-        embedder,
-        cache_dir=settings.cache_dir / "probes",
-        jailbreak_threshold=safety.jailbreak_threshold,
-        harmful_threshold=safety.harmful_threshold,
-        toxicity_threshold=safety.toxicity_threshold,
-        refusal_threshold=safety.refusal_threshold,
-        relevance_threshold=safety.relevance_threshold,
-        pii_min_findings=safety.pii_min_findings,
-    )
+    suite = SafetySuite.default(embedder, settings.safety, cache_dir=settings.cache_dir / "probes")
     reloader = ProbeReloader(
         settings.data_dir / "registry",
         [detector for detector in suite.detectors if isinstance(detector, ProbeDetector)],

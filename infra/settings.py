@@ -2,7 +2,9 @@
 
 Sources, highest priority first: keyword arguments, environment variables
 (``DRIFTLOOP_`` prefix, ``__`` between nested names, e.g. ``DRIFTLOOP_KAFKA__BOOTSTRAP_SERVERS``),
-a TOML file (``DRIFTLOOP_CONFIG`` or ``driftloop --config``), then defaults.
+a TOML file (``DRIFTLOOP_CONFIG`` or ``driftloop --config``), then defaults. An unknown key is an error
+that names it, never a typo silently replaced by a default. Defaults that the library shares (drift test
+level, safety thresholds, rate tests) live in ``schemas`` models that these sections are built on.
 
 >>> s = Settings(data_dir="/tmp/dl")
 >>> s.clickhouse_dsn()
@@ -18,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,8 +28,20 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from schemas.analytics import ComparisonTesting, RateTesting
+from schemas.drift import DriftTesting
+from schemas.safety import BREACH_DETECTORS, SafetyDetectorName, SafetyThresholds
+
 TopicRole = Literal["inference", "feedback", "dlq", "alerts", "retrain", "scored"]
 TOPIC_ROLES: tuple[TopicRole, ...] = ("inference", "feedback", "dlq", "alerts", "retrain", "scored")
+DriftTestName = Literal["topic", "nearest_neighbour", "mmd", "mean_distance", "classifier"]
+EmbeddingFeature = Literal["prompt_embedding", "response_embedding"]
+
+
+class _Section(BaseModel):
+    """A section of the settings: a key it does not know is an error naming the key."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class KafkaSettings(BaseModel):
@@ -62,7 +76,7 @@ class KafkaSettings(BaseModel):
         return f"{self.consumer_group}-sink"
 
 
-class ClickHouseSettings(BaseModel):
+class ClickHouseSettings(_Section):
     dsn: str | None = Field(
         default=None,
         description="chdb:///dir (embedded) or http(s)://user:pass@host:8123. Unset: chdb under data_dir.",
@@ -83,7 +97,7 @@ class ClickHouseSettings(BaseModel):
         return value
 
 
-class IngestSettings(BaseModel):
+class IngestSettings(_Section):
     max_text_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
     batch_size: int = Field(default=2000, ge=1, le=100_000)
     batch_timeout_s: float = Field(default=0.5, gt=0, le=60)
@@ -92,7 +106,7 @@ class IngestSettings(BaseModel):
     )
 
 
-class EmbeddingSettings(BaseModel):
+class EmbeddingSettings(_Section):
     backend: Literal["fp32", "bf16", "openvino-int8", "onnx-int8", "auto"] = "auto"
     batch_size: int = Field(default=64, ge=1, le=4096)
     max_seq_length: int = Field(default=128, ge=8, le=512)
@@ -100,31 +114,28 @@ class EmbeddingSettings(BaseModel):
     enabled: bool = True
 
 
-class DriftSettings(BaseModel):
+class DriftSettings(DriftTesting):
+    """Drift windows and the one level that decides every drift result of a window.
+
+    ``alpha`` (from :class:`~schemas.drift.DriftTesting`) decides each result after the window's
+    ``correction``; the alert policy counts those decisions and never re-decides them.
+    """
+
     window_s: int = Field(default=300, ge=1)
-    alpha: float = Field(default=0.05, gt=0, lt=1)
     min_samples: int = Field(default=100, ge=2)
     correction: Literal["benjamini_hochberg", "bonferroni", "none"] = "benjamini_hochberg"
-    permutations: int = Field(default=1000, ge=50)
 
 
-class SafetySettings(BaseModel):
-    """Per-event thresholds. The jailbreak and harmful-request defaults sit above benign demo traffic's
-    98th-99th percentile; ``bench/safety.py`` prints each probe's 1%-FPR threshold on public data."""
+class SafetySettings(SafetyThresholds):
+    """Per-event thresholds (:class:`~schemas.safety.SafetyThresholds`, the library's defaults) and alerts."""
 
-    jailbreak_threshold: float = Field(default=0.7, ge=0, le=1)
-    harmful_threshold: float = Field(default=0.9, ge=0, le=1)
-    pii_min_findings: int = Field(default=1, ge=1)
-    alert_detectors: list[Literal["jailbreak", "harmful_request", "toxicity", "pii", "refusal", "relevance"]] = Field(
-        default_factory=lambda: ["jailbreak", "harmful_request", "toxicity", "pii"],
+    alert_detectors: list[SafetyDetectorName] = Field(
+        default_factory=lambda: list(BREACH_DETECTORS),
         description="Detectors whose breach raises a per-event alert; the others are stored and monitored only.",
     )
-    toxicity_threshold: float = Field(default=0.5, ge=0, le=1)
-    refusal_threshold: float = Field(default=0.5, ge=0, le=1)
-    relevance_threshold: float = Field(default=0.1, ge=-1, le=1)
 
 
-class ApiToken(BaseModel):
+class ApiToken(_Section):
     """A bearer token of the HTTP API and what it may do (``admin`` implies ``ingest`` and ``read``)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Shown in logs, never the token.")
@@ -139,7 +150,7 @@ class ApiToken(BaseModel):
         return value
 
 
-class PrivacySettings(BaseModel):
+class PrivacySettings(_Section):
     """What is done to events before they are stored (detectors always see the original text)."""
 
     redact_pii: bool = Field(default=False, description="Replace PII and secrets in prompts/responses by [KIND].")
@@ -153,7 +164,7 @@ class PrivacySettings(BaseModel):
         return self
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8321, ge=0, le=65535)
     tokens: list[ApiToken] = Field(
@@ -166,7 +177,7 @@ class ApiSettings(BaseModel):
     dashboard: bool = True
 
 
-class RetrainLabelRules(BaseModel):
+class RetrainLabelRules(_Section):
     """How feedback on one inference becomes a training label of a probe (1 = the unsafe / bad class).
 
     Feedback of kinds without a rule here is ignored. When one event has several labelling feedbacks,
@@ -186,12 +197,14 @@ class RetrainLabelRules(BaseModel):
     )
 
 
-class RetrainSettings(BaseModel):
+class RetrainSettings(_Section):
     """When retraining triggers, what it snapshots, which job runs and how its challenger is gated."""
 
     enabled: bool = True
     trigger_kinds: list[Literal["drift", "safety"]] = Field(default_factory=lambda: ["drift"])
-    trigger_detectors: list[str] = Field(default_factory=list, description="Empty: alerts of any detector.")
+    trigger_detectors: list[Literal[DriftTestName, SafetyDetectorName]] = Field(
+        default_factory=list, description="Empty: alerts of any detector."
+    )
     min_severity: Literal["info", "warning", "critical"] = "warning"
     max_alert_age_s: float = Field(default=3600.0, gt=0, description="Older alerts (e.g. replayed) never trigger.")
     min_labelled_feedback: int = Field(default=50, ge=0, description="New labelled events since the last run.")
@@ -202,6 +215,9 @@ class RetrainSettings(BaseModel):
     labels: RetrainLabelRules | None = Field(default=None, description="Unset: the task's default rules.")
     gate_metric: Literal["auroc", "average_precision", "balanced_accuracy", "f1"] = "auroc"
     gate_margin: float = Field(default=0.01, ge=0, le=1)
+    gate_threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="Score at which f1 and balanced_accuracy count a flag."
+    )
     holdout_fraction: float = Field(default=0.3, gt=0, lt=1)
     min_holdout_per_class: int = Field(default=5, ge=1)
     seed: int = 0
@@ -215,28 +231,41 @@ class RetrainSettings(BaseModel):
     command_timeout_s: float = Field(default=3600.0, gt=0)
 
 
-DriftTestName = Literal["topic", "nearest_neighbour", "mmd", "mean_distance", "classifier"]
-EmbeddingFeature = Literal["prompt_embedding", "response_embedding"]
-
-
-class DriftTestSpec(BaseModel):
+class DriftTestSpec(_Section):
     """One drift test run on every window: a detector of ``detectors.drift`` on one embedding feature."""
 
     detector: DriftTestName
     feature: EmbeddingFeature = "prompt_embedding"
     params: dict[str, float | int | bool | str | None] = Field(
-        default_factory=dict, description="Constructor arguments of the detector (e.g. n_clusters)."
+        default_factory=dict,
+        description="Constructor arguments of the detector (e.g. n_clusters); not alpha: the family's alpha "
+        "(drift.alpha, segments.alpha) decides every test of a window.",
     )
 
+    @field_validator("params")
+    @classmethod
+    def _no_own_alpha(cls, value: dict) -> dict:
+        if "alpha" in value:
+            raise ValueError(
+                "a drift test has no alpha of its own: drift.alpha (segments.alpha for segment tests) decides it"
+            )
+        return value
 
-class AlertPolicySettings(BaseModel):
-    """When a detector's window results fire and resolve an alert."""
+
+class AlertPolicySettings(_Section):
+    """When a detector's window results fire and resolve an alert.
+
+    A window breaches when its result's decision is DRIFT: the family's alpha (``drift.alpha``, or
+    ``segments.alpha`` for segment checks) decided it after the correction, and the policy does not decide again.
+    """
 
     enabled: bool = True
-    alpha: float = Field(default=0.05, gt=0, lt=1, description="A window breaches when its adjusted p <= alpha.")
-    critical_alpha: float = Field(default=0.001, gt=0, lt=1, description="Breaches at or below this are critical.")
-    statistic_threshold: float | None = Field(
-        default=None, description="For methods without a p-value: breach when statistic >= this (None: decision)."
+    critical_alpha: float = Field(
+        default=0.001,
+        gt=0,
+        lt=1,
+        description="A breach whose corrected p-value is at or below this is critical, else a warning; at most "
+        "the family's alpha.",
     )
     fire_after: int = Field(default=3, ge=1, description="k consecutive breaching windows fire the alert.")
     resolve_after: int = Field(default=2, ge=1, description="j consecutive clean windows resolve it.")
@@ -254,7 +283,7 @@ class WebhookTarget(BaseModel):
     timeout_s: float = Field(default=5.0, gt=0)
 
 
-class MonitorSettings(BaseModel):
+class MonitorSettings(_Section):
     """Drift windows (window size, alpha, minimum sample and correction are in ``drift``) and alerting."""
 
     interval_s: float = Field(default=30.0, gt=0, description="How often the scheduler looks for closed windows.")
@@ -275,7 +304,9 @@ class MonitorSettings(BaseModel):
         default_factory=lambda: [DriftTestSpec(detector="topic"), DriftTestSpec(detector="nearest_neighbour")]
     )
     default_policy: AlertPolicySettings = AlertPolicySettings()
-    policies: dict[str, AlertPolicySettings] = Field(default_factory=dict, description="Per detector name.")
+    policies: dict[DriftTestName, AlertPolicySettings] = Field(
+        default_factory=dict, description="Per drift test, by detector name; the others use default_policy."
+    )
     reports: bool = Field(default=True, description="Write an Evidently HTML report per firing drift alert.")
     report_max_rows: int = Field(default=500, ge=10, description="Rows per side in a report.")
     report_embedding_map: bool = Field(
@@ -307,8 +338,13 @@ CompareMetric = Literal[
 ]
 
 
-class SegmentSettings(BaseModel):
-    """User segments from event tags, their per-window rates, and disparity alerts (a segment vs the rest)."""
+class SegmentSettings(RateTesting):
+    """User segments from event tags, their per-window rates, and disparity alerts (a segment vs the rest).
+
+    Segment checks are their own family of tests: ``alpha`` decides them after ``correction``, as
+    ``drift.alpha`` decides a stream's drift windows (``confidence`` and ``fisher_below`` are
+    :class:`~schemas.analytics.RateTesting`'s).
+    """
 
     enabled: bool = True
     tags: list[str] = Field(
@@ -328,20 +364,17 @@ class SegmentSettings(BaseModel):
         default=0.05, ge=0, lt=1, description="A segment is disparate only when its rate differs by more than this."
     )
     min_count: int = Field(default=30, ge=1, description="Events with the metric, per side, before testing.")
-    fisher_below: float = Field(default=5.0, ge=0, description="Fisher's exact test below this expected count.")
     worse_only: bool = Field(
         default=True, description="Only a segment worse than the rest is a disparity (one-sided tests)."
     )
-    confidence: float = Field(default=0.95, gt=0, lt=1, description="Level of the reported intervals.")
     correction: Literal["benjamini_hochberg", "bonferroni", "none"] = "benjamini_hochberg"
     policy: AlertPolicySettings = Field(
         default_factory=lambda: AlertPolicySettings(fire_after=2, resolve_after=2, min_count=30, cooldown_s=3600)
     )
-    refusal_detector: str = "refusal"
-    off_topic_detector: str = "relevance"
-    breach_detectors: list[str] = Field(
-        default_factory=lambda: ["jailbreak", "harmful_request", "toxicity", "pii"],
-        description="Detectors whose breaches count as a safety breach.",
+    refusal_detector: SafetyDetectorName = "refusal"
+    off_topic_detector: SafetyDetectorName = "relevance"
+    breach_detectors: list[SafetyDetectorName] = Field(
+        default_factory=lambda: list(BREACH_DETECTORS), description="Detectors whose breaches count as a safety breach."
     )
     interval_s: float = Field(default=60.0, gt=0, description="How often the scheduler looks for closed windows.")
     grace_s: float = Field(default=300.0, ge=0, description="Late feedback: a window is evaluated this long after.")
@@ -362,15 +395,17 @@ class SegmentSettings(BaseModel):
     )
 
 
-class CompareSettings(BaseModel):
-    """Model-version comparison (``driftloop compare``): tests, correction and sample caps."""
+class CompareSettings(ComparisonTesting):
+    """Model-version comparison (``driftloop compare``): tests, correction and sample caps.
+
+    A comparison is its own family of tests, decided by ``alpha`` after ``correction``
+    (``confidence``, ``fisher_below`` and ``n_bootstrap`` are :class:`~schemas.analytics.ComparisonTesting`'s).
+    """
 
     alpha: float = Field(default=0.05, gt=0, lt=1)
     correction: Literal["benjamini_hochberg", "bonferroni", "none"] = "benjamini_hochberg"
-    confidence: float = Field(default=0.95, gt=0, lt=1)
     metrics: list[CompareMetric] = Field(default_factory=lambda: list(get_args(CompareMetric)))
     min_count: int = Field(default=30, ge=2, description="Events with the metric, per version, before testing.")
-    fisher_below: float = Field(default=5.0, ge=0)
     max_sample: int = Field(
         default=20_000, ge=100, description="Events per version for rank tests (a deterministic sample by id)."
     )
@@ -378,7 +413,6 @@ class CompareSettings(BaseModel):
     drift_test: DriftTestSpec = Field(
         default_factory=lambda: DriftTestSpec(detector="mmd", feature="response_embedding", params={})
     )
-    n_bootstrap: int = Field(default=200, ge=0)
     seed: int = 0
 
 
@@ -417,6 +451,23 @@ class Settings(BaseSettings):
         if config_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _critical_alpha_within_alpha(self) -> Settings:
+        """``critical_alpha`` grades breaches that the family's alpha decided, so it cannot exceed that alpha."""
+        families = [("monitor.default_policy", self.monitor.default_policy, "drift.alpha", self.drift.alpha)]
+        families += [
+            (f"monitor.policies.{name}", policy, "drift.alpha", self.drift.alpha)
+            for name, policy in self.monitor.policies.items()
+        ]
+        families.append(("segments.policy", self.segments.policy, "segments.alpha", self.segments.alpha))
+        for path, policy, alpha_path, alpha in families:
+            if policy.critical_alpha > alpha:
+                raise ValueError(
+                    f"{path}.critical_alpha ({policy.critical_alpha:g}) must be at most {alpha_path} ({alpha:g}): "
+                    "it grades the breaches that alpha decides"
+                )
+        return self
 
     def clickhouse_dsn(self) -> str:
         return self.clickhouse.dsn or f"chdb://{self.data_dir.absolute() / 'clickhouse'}"

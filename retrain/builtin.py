@@ -26,10 +26,10 @@ from detectors.embedding.base import Embedder
 from detectors.safety import Probe, default_probe, load_corpus, train_probe
 from detectors.safety.corpus import ProbeTask
 from detectors.safety.probe import DEFAULT_TRAINING
-from infra.settings import RetrainLabelRules
+from infra.settings import RetrainLabelRules, RetrainSettings
 from retrain.gate import GateMetric, InsufficientEvaluationData, decide, holdout_split
 from retrain.job import JobContext, JobOutcome
-from retrain.labels import correction_examples
+from retrain.labels import correction_examples, rules_for
 from retrain.registry import ProbeRegistry
 from retrain.snapshot import Snapshot
 from schemas import FeedbackEvent, RetrainStatus
@@ -81,16 +81,10 @@ class ProbeRetrainJob:
         Where versions are kept and promoted.
     embedder
         Embeds training and held-out texts; must be the space the champion was trained in.
-    task, rules
-        The probe task and how feedback becomes its labels.
-    metric, margin
-        The gate: promote when the challenger's ``metric`` beats the champion's by ``margin``.
-    holdout_fraction, min_holdout_per_class, seed
-        The stratified held-out split of the new labelled examples.
-    C
-        The challenger's inverse regularisation strength.
-    threshold
-        Score at which threshold metrics (f1, balanced accuracy) count a flag.
+    settings
+        The ``retrain`` settings: ``task`` and ``labels`` (how feedback becomes its labels), the gate
+        (``gate_metric``, ``gate_margin``, ``gate_threshold``), the held-out split (``holdout_fraction``,
+        ``min_holdout_per_class``, ``seed``) and the challenger's inverse regularisation ``probe_c``.
     base
         The root version when the registry has none for ``task`` (default: the shipped probe).
     """
@@ -101,30 +95,22 @@ class ProbeRetrainJob:
         self,
         registry: ProbeRegistry,
         embedder: Embedder,
+        settings: RetrainSettings,
         *,
-        task: str,
-        rules: RetrainLabelRules,
-        metric: GateMetric = "auroc",
-        margin: float = 0.01,
-        holdout_fraction: float = 0.3,
-        min_holdout_per_class: int = 5,
-        seed: int = 0,
-        C: float = 4.0,
-        threshold: float = 0.5,
         base: BaseProbe | None = shipped_base,
     ) -> None:
-        self.name = f"builtin:{task}"
+        self.name = f"builtin:{settings.task}"
         self.registry = registry
         self.embedder = embedder
-        self.task = task
-        self.rules = rules
-        self.metric: GateMetric = metric
-        self.margin = margin
-        self.holdout_fraction = holdout_fraction
-        self.min_holdout_per_class = min_holdout_per_class
-        self.seed = seed
-        self.C = C
-        self.threshold = threshold
+        self.task = settings.task
+        self.rules = rules_for(settings.task, settings.labels)
+        self.metric: GateMetric = settings.gate_metric
+        self.margin = settings.gate_margin
+        self.threshold = settings.gate_threshold
+        self.holdout_fraction = settings.holdout_fraction
+        self.min_holdout_per_class = settings.min_holdout_per_class
+        self.seed = settings.seed
+        self.C = settings.probe_c
         self.base = base
 
     def champion(self) -> tuple[Probe | None, list[str], list[int]]:

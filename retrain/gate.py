@@ -21,10 +21,10 @@ class InsufficientEvaluationData(ValueError):
     """Too few labelled examples of a class to hold some out for a fair comparison."""
 
 
-def metric_value(metric: GateMetric, labels: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> float:
+def metric_value(metric: GateMetric, labels: np.ndarray, scores: np.ndarray, threshold: float) -> float:
     """``metric`` of ``scores`` against 0/1 ``labels``; threshold-based metrics flag ``score >= threshold``.
 
-    >>> metric_value("auroc", np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    >>> metric_value("auroc", np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]), threshold=0.5)
     0.75
     """
     y = np.asarray(labels, dtype=np.int64)
@@ -98,16 +98,17 @@ def decide(
     challenger_scores: np.ndarray,
     champion_scores: np.ndarray | None,
     *,
-    metric: GateMetric = "auroc",
-    margin: float = 0.01,
-    threshold: float = 0.5,
+    metric: GateMetric,
+    margin: float,
+    threshold: float,
 ) -> GateDecision:
     """Compare both models on the same held-out ``labels``; without a champion, compare with no skill.
 
     The challenger is promoted when it is strictly better and ``challenger - champion >= margin``.
 
     >>> y = np.array([0, 0, 1, 1])
-    >>> decide(y, np.array([0.1, 0.2, 0.8, 0.9]), np.array([0.5, 0.6, 0.4, 0.7]), margin=0.05).promote
+    >>> decide(y, np.array([0.1, 0.2, 0.8, 0.9]), np.array([0.5, 0.6, 0.4, 0.7]), metric="auroc", margin=0.05,
+    ...        threshold=0.5).promote
     True
     """
     if not 0.0 <= margin <= 1.0 or math.isnan(margin):
@@ -136,7 +137,7 @@ def decide(
 
 
 def holdout_split(
-    labels: np.ndarray, *, fraction: float = 0.3, seed: int = 0, min_per_class: int = 5
+    labels: np.ndarray, *, fraction: float, seed: int, min_per_class: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stratified, seeded ``(train_index, holdout_index)``; the same labels and seed give the same split.
 
@@ -147,7 +148,7 @@ def holdout_split(
 
     Examples
     --------
-    >>> train, hold = holdout_split(np.array([0] * 10 + [1] * 10), fraction=0.3, min_per_class=3)
+    >>> train, hold = holdout_split(np.array([0] * 10 + [1] * 10), fraction=0.3, seed=0, min_per_class=3)
     >>> len(train), len(hold), int(np.array([0] * 10 + [1] * 10)[hold].sum())
     (14, 6, 3)
     """

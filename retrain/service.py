@@ -71,18 +71,7 @@ def build_job(
             embedder = build_embedder(
                 e.backend, batch_size=e.batch_size, max_seq_length=e.max_seq_length, cache_size=e.cache_size
             )
-        return ProbeRetrainJob(
-            registry,
-            embedder,
-            task=r.task,
-            rules=rules_for(r.task, r.labels),
-            metric=r.gate_metric,
-            margin=r.gate_margin,
-            holdout_fraction=r.holdout_fraction,
-            min_holdout_per_class=r.min_holdout_per_class,
-            seed=r.seed,
-            C=r.probe_c,
-        )
+        return ProbeRetrainJob(registry, embedder, r)
     if r.job == "kafka":
         if bootstrap_servers is None:
             raise ValueError("the kafka retrain job needs the broker's bootstrap servers")

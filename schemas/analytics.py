@@ -52,6 +52,28 @@ class RateTest(StrEnum):
     FISHER = "fisher_exact"
 
 
+class RateTesting(_Frozen):
+    """How two rates are compared: the level of the reported intervals and when Fisher's exact test runs.
+
+    The one place these defaults live: ``detectors.compare`` defaults to them, and the service's
+    ``segments`` and ``compare`` settings are built on this model.
+    """
+
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="Level of the reported intervals.")
+    fisher_below: float = Field(
+        default=5.0, ge=0, description="Fisher's exact test when an expected cell count is below this."
+    )
+
+
+class ComparisonTesting(RateTesting):
+    """:class:`RateTesting`, and how continuous metrics (latency, tokens, cost) are compared."""
+
+    n_bootstrap: int = Field(default=200, ge=0, description="Bootstrap resamples of a median's interval.")
+
+
+DEFAULT_COMPARISON_TESTING = ComparisonTesting()
+
+
 class RateEstimate(_Frozen):
     """``k`` of ``n`` events, their share and its Wilson score interval."""
 

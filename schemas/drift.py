@@ -75,3 +75,24 @@ class DriftResult(BaseModel):
     window_end: datetime | None = None
     reference_start: datetime | None = None
     reference_end: datetime | None = None
+
+
+class DriftTesting(BaseModel):
+    """The level and permutation count of the embedding drift tests.
+
+    The one place these defaults live: the detectors of ``detectors.drift`` default to them, and the
+    service's ``drift`` settings are built on this model.
+
+    >>> DriftTesting().alpha
+    0.05
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    alpha: float = Field(
+        default=0.05, gt=0, lt=1, description="A result is DRIFT when its (corrected) p-value is at most this."
+    )
+    permutations: int = Field(default=1000, ge=50, description="Permutations of the permutation tests.")
+
+
+DEFAULT_DRIFT_TESTING = DriftTesting()

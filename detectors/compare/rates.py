@@ -20,10 +20,10 @@ from typing import Literal
 
 from scipy import stats
 
-from schemas.analytics import RateComparison, RateEstimate, RateTest
+from schemas.analytics import DEFAULT_COMPARISON_TESTING, RateComparison, RateEstimate, RateTest
 
 
-def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(k: int, n: int, confidence: float = DEFAULT_COMPARISON_TESTING.confidence) -> tuple[float, float]:
     """Wilson score interval of a proportion ``k / n``; ``(0, 1)`` when ``n == 0``.
 
     Examples
@@ -45,7 +45,7 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def rate_estimate(k: int, n: int, confidence: float = 0.95) -> RateEstimate:
+def rate_estimate(k: int, n: int, confidence: float = DEFAULT_COMPARISON_TESTING.confidence) -> RateEstimate:
     """``k`` of ``n`` with its rate and Wilson interval (no rate when ``n == 0``).
 
     >>> rate_estimate(3, 12).rate
@@ -73,8 +73,8 @@ def compare_rates(
     n2: int,
     *,
     margin: float = 0.0,
-    confidence: float = 0.95,
-    fisher_below: float = 5.0,
+    confidence: float = DEFAULT_COMPARISON_TESTING.confidence,
+    fisher_below: float = DEFAULT_COMPARISON_TESTING.fisher_below,
     alternative: Literal["two-sided", "greater"] = "two-sided",
 ) -> RateComparison:
     """Test rate ``k1/n1`` against ``k2/n2`` (see the module docstring).

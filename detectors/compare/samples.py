@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import stats
 
-from schemas.analytics import SampleComparison, SampleSummary
+from schemas.analytics import DEFAULT_COMPARISON_TESTING, SampleComparison, SampleSummary
 
 _VALUES_PER_BATCH = 2_000_000
 """Resampled values held in memory at once (about 16 MB of float64)."""
@@ -48,8 +48,8 @@ def _bootstrap_interval(
     samples: tuple[np.ndarray, ...],
     statistic: Callable[..., np.ndarray],
     *,
-    confidence: float = 0.95,
-    n_bootstrap: int = 1000,
+    confidence: float,
+    n_bootstrap: int,
     seed: int = 0,
 ) -> tuple[float | None, float | None]:
     """Percentile bootstrap interval of ``statistic(*samples)``, each sample resampled independently.
@@ -61,7 +61,7 @@ def _bootstrap_interval(
     Examples
     --------
     >>> x = np.arange(101.0)
-    >>> low, high = _bootstrap_interval((x,), _median, n_bootstrap=500)
+    >>> low, high = _bootstrap_interval((x,), _median, confidence=0.95, n_bootstrap=500)
     >>> bool(low < 50 < high), bool(high - low < 30)
     (True, True)
     """
@@ -83,8 +83,8 @@ def _bootstrap_interval(
 def summarise(
     values: Sequence[float] | np.ndarray,
     *,
-    confidence: float = 0.95,
-    n_bootstrap: int = 200,
+    confidence: float = DEFAULT_COMPARISON_TESTING.confidence,
+    n_bootstrap: int = DEFAULT_COMPARISON_TESTING.n_bootstrap,
     seed: int = 0,
 ) -> SampleSummary:
     """Size, mean, median and a percentile bootstrap interval of the median (non-finite values dropped).
@@ -106,8 +106,8 @@ def compare_samples(
     a: Sequence[float] | np.ndarray,
     b: Sequence[float] | np.ndarray,
     *,
-    confidence: float = 0.95,
-    n_bootstrap: int = 200,
+    confidence: float = DEFAULT_COMPARISON_TESTING.confidence,
+    n_bootstrap: int = DEFAULT_COMPARISON_TESTING.n_bootstrap,
     seed: int = 0,
 ) -> SampleComparison:
     """Mann-Whitney U test of ``a`` against ``b`` (two-sided) with its effect sizes.

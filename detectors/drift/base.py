@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from schemas.drift import ClusterShift, DriftDecision, DriftResult
+from schemas.drift import DEFAULT_DRIFT_TESTING, ClusterShift, DriftDecision, DriftResult
 
 
 class DetectorNotFittedError(RuntimeError):
@@ -86,7 +86,7 @@ class DriftDetector(ABC):
     def __init__(
         self,
         *,
-        alpha: float = 0.05,
+        alpha: float = DEFAULT_DRIFT_TESTING.alpha,
         min_reference: int | None = None,
         min_current: int | None = None,
         seed: int = 0,

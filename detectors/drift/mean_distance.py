@@ -8,6 +8,7 @@ import numpy as np
 
 from detectors.drift.base import DriftDetector, Outcome
 from detectors.stats import permutation_labels, permutation_p_value
+from schemas.drift import DEFAULT_DRIFT_TESTING
 
 
 class MeanDistanceDetector(DriftDetector):
@@ -38,7 +39,7 @@ class MeanDistanceDetector(DriftDetector):
 
     name = "mean_distance"
 
-    def __init__(self, *, n_permutations: int = 1000, **kwargs) -> None:
+    def __init__(self, *, n_permutations: int = DEFAULT_DRIFT_TESTING.permutations, **kwargs) -> None:
         super().__init__(**kwargs)
         if n_permutations < 1:
             raise ValueError("n_permutations must be >= 1")

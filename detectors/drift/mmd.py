@@ -9,6 +9,7 @@ import numpy as np
 
 from detectors.drift.base import DriftDetector, Outcome
 from detectors.stats import median_heuristic, permutation_labels, permutation_p_value, squared_distances
+from schemas.drift import DEFAULT_DRIFT_TESTING
 
 PermutationScheme = Literal["pair_swaps", "full"]
 
@@ -152,7 +153,7 @@ class MMDDetector(DriftDetector):
     def __init__(
         self,
         *,
-        n_permutations: int = 1000,
+        n_permutations: int = DEFAULT_DRIFT_TESTING.permutations,
         bandwidth: float | None = None,
         permutation_scheme: PermutationScheme = "pair_swaps",
         **kwargs,

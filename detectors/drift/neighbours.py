@@ -9,7 +9,7 @@ from scipy.stats import rankdata
 
 from detectors.drift.base import DriftDetector, Outcome
 from detectors.stats import permutation_labels, permutation_p_value, squared_distances
-from schemas.drift import ClusterShift
+from schemas.drift import DEFAULT_DRIFT_TESTING, ClusterShift
 
 
 def nearest_neighbour_lists(points: np.ndarray, n_lists: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +101,7 @@ class NearestNeighbourDetector(DriftDetector):
         self,
         *,
         rank_exponent: float = 12.0,
-        n_permutations: int = 1000,
+        n_permutations: int = DEFAULT_DRIFT_TESTING.permutations,
         n_lists: int = 32,
         tail_quantile: float = 0.95,
         n_examples: int = 3,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.drift.base import DetectorNotFittedError, decide
-from schemas.drift import DriftDecision, DriftResult
+from schemas.drift import DEFAULT_DRIFT_TESTING, DriftDecision, DriftResult
 
 StatTestName = Literal[
     "ks",
@@ -77,7 +77,7 @@ class ScalarDriftDetector:
     def __init__(
         self,
         *,
-        alpha: float = 0.05,
+        alpha: float = DEFAULT_DRIFT_TESTING.alpha,
         numerical_stattest: StatTestName | Literal["auto"] = "ks",
         categorical_stattest: StatTestName | Literal["auto"] = "chisquare",
         stattests: Mapping[str, StatTestName] | None = None,

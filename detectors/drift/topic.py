@@ -9,7 +9,7 @@ from sklearn.cluster import KMeans
 
 from detectors.drift.base import DriftDetector, Outcome
 from detectors.stats import permutation_labels, permutation_p_value, split_indices, squared_distances
-from schemas.drift import ClusterShift
+from schemas.drift import DEFAULT_DRIFT_TESTING, ClusterShift
 
 NOVEL = -1
 """The pseudo-cluster of points farther from every centroid than the reference's own high quantile."""
@@ -94,7 +94,7 @@ class TopicDriftDetector(DriftDetector):
         n_clusters: int = 10,
         calibration_fraction: float = 0.5,
         novel_quantile: float | None = 0.99,
-        n_permutations: int = 1000,
+        n_permutations: int = DEFAULT_DRIFT_TESTING.permutations,
         n_explain: int = 3,
         n_examples: int = 3,
         n_init: int = 3,

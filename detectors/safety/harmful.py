@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from detectors.safety.corpus import ProbeTask
 from detectors.safety.probe_detector import ProbeDetector
+from schemas.safety import DEFAULT_SAFETY_THRESHOLDS
 
 
 class HarmfulRequestDetector(ProbeDetector):
@@ -13,3 +14,4 @@ class HarmfulRequestDetector(ProbeDetector):
 
     name = "harmful_request"
     task = ProbeTask.HARMFUL
+    default_threshold = DEFAULT_SAFETY_THRESHOLDS.harmful_threshold

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from detectors.safety.corpus import ProbeTask
 from detectors.safety.probe_detector import ProbeDetector
+from schemas.safety import DEFAULT_SAFETY_THRESHOLDS
 
 
 class JailbreakDetector(ProbeDetector):
@@ -16,3 +17,4 @@ class JailbreakDetector(ProbeDetector):
 
     name = "jailbreak"
     task = ProbeTask.JAILBREAK
+    default_threshold = DEFAULT_SAFETY_THRESHOLDS.jailbreak_threshold

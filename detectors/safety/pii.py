@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 
 from detectors.safety.base import SafetyBatch, SafetyDetector
-from schemas.safety import SafetyScore, SafetyTarget
+from schemas.safety import DEFAULT_SAFETY_THRESHOLDS, SafetyScore, SafetyTarget
 
 
 class PiiKind(StrEnum):
@@ -286,7 +286,7 @@ class PiiDetector(SafetyDetector):
         self,
         *,
         target: SafetyTarget = SafetyTarget.RESPONSE,
-        min_findings: int = 1,
+        min_findings: int = DEFAULT_SAFETY_THRESHOLDS.pii_min_findings,
         kinds: Sequence[PiiKind] = PII_KINDS,
     ) -> None:
         target = SafetyTarget(target)

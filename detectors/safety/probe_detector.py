@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -23,7 +23,8 @@ class ProbeDetector(SafetyDetector):
     probe
         A probe trained for this detector's task (see :func:`default_probe`, :func:`train_probe`).
     threshold
-        Breach when the score is at least this.
+        Breach when the score is at least this; ``None``: the detector's ``default_threshold``, its field of
+        :class:`~schemas.safety.SafetyThresholds`.
     target
         Which side of the event to score.
 
@@ -34,13 +35,15 @@ class ProbeDetector(SafetyDetector):
     """
 
     task: ProbeTask
+    default_threshold: ClassVar[float]
     base_version = "1.0.0"
     allowed_targets: tuple[SafetyTarget, ...] = (SafetyTarget.PROMPT,)
 
-    def __init__(self, probe: Probe, *, threshold: float = 0.5, target: SafetyTarget | None = None) -> None:
+    def __init__(self, probe: Probe, *, threshold: float | None = None, target: SafetyTarget | None = None) -> None:
         target = SafetyTarget(target or self.allowed_targets[0])
         if target not in self.allowed_targets:
             raise ValueError(f"{type(self).__name__} scores {[t.value for t in self.allowed_targets]}, not {target}")
+        threshold = self.default_threshold if threshold is None else threshold
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {threshold}")
         self.threshold = threshold

@@ -10,7 +10,7 @@ import numpy as np
 from detectors.safety.corpus import ProbeTask
 from detectors.safety.probe import Probe
 from detectors.safety.probe_detector import ProbeDetector
-from schemas.safety import SafetyTarget
+from schemas.safety import DEFAULT_SAFETY_THRESHOLDS, SafetyTarget
 
 _A = "['’]"  # straight or typographic apostrophe
 REFUSAL_CUES = re.compile(
@@ -58,9 +58,12 @@ class RefusalDetector(ProbeDetector):
 
     name = "refusal"
     task = ProbeTask.REFUSAL
+    default_threshold = DEFAULT_SAFETY_THRESHOLDS.refusal_threshold
     allowed_targets = (SafetyTarget.RESPONSE,)
 
-    def __init__(self, probe: Probe, *, threshold: float = 0.5, cue_score: float = 0.9, head_chars: int = 300) -> None:
+    def __init__(
+        self, probe: Probe, *, threshold: float | None = None, cue_score: float = 0.9, head_chars: int = 300
+    ) -> None:
         super().__init__(probe, threshold=threshold, target=SafetyTarget.RESPONSE)
         if not 0.0 <= cue_score <= 1.0:
             raise ValueError(f"cue_score must be in [0, 1], got {cue_score}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from detectors.safety.base import SafetyBatch, SafetyDetector
-from schemas.safety import SafetyScore, SafetyTarget
+from schemas.safety import DEFAULT_SAFETY_THRESHOLDS, SafetyScore, SafetyTarget
 
 
 class RelevanceDetector(SafetyDetector):
@@ -22,7 +22,7 @@ class RelevanceDetector(SafetyDetector):
     name = "relevance"
     version = "1.0.0"
 
-    def __init__(self, *, threshold: float = 0.1) -> None:
+    def __init__(self, *, threshold: float = DEFAULT_SAFETY_THRESHOLDS.relevance_threshold) -> None:
         if not -1.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be in [-1, 1], got {threshold}")
         self.threshold = threshold

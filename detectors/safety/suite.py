@@ -13,7 +13,7 @@ from detectors.safety.pii import PiiDetector
 from detectors.safety.refusal import RefusalDetector
 from detectors.safety.relevance import RelevanceDetector
 from detectors.safety.toxicity import ToxicityDetector
-from schemas.safety import SafetyScore, SafetyTarget
+from schemas.safety import DEFAULT_SAFETY_THRESHOLDS, SafetyScore, SafetyTarget, SafetyThresholds
 
 
 class SafetySuite:
@@ -52,29 +52,25 @@ class SafetySuite:
     def default(
         cls,
         embedder: Embedder,
+        thresholds: SafetyThresholds = DEFAULT_SAFETY_THRESHOLDS,
         *,
         cache_dir: Path | str | None = None,
-        jailbreak_threshold: float = 0.5,
-        harmful_threshold: float = 0.5,
-        toxicity_threshold: float = 0.5,
-        refusal_threshold: float = 0.5,
-        relevance_threshold: float = 0.1,
-        pii_min_findings: int = 1,
     ) -> SafetySuite:
-        """All shipped detectors with their default probes for ``embedder``."""
+        """All shipped detectors with their default probes for ``embedder``, breaching at ``thresholds``
+        (the service passes its ``safety`` settings, which are a :class:`~schemas.safety.SafetyThresholds`)."""
         kw = {"cache_dir": cache_dir}
         return cls(
             [
-                JailbreakDetector.from_embedder(embedder, threshold=jailbreak_threshold, **kw),
-                HarmfulRequestDetector.from_embedder(embedder, threshold=harmful_threshold, **kw),
+                JailbreakDetector.from_embedder(embedder, threshold=thresholds.jailbreak_threshold, **kw),
+                HarmfulRequestDetector.from_embedder(embedder, threshold=thresholds.harmful_threshold, **kw),
                 ToxicityDetector.from_embedder(
-                    embedder, threshold=toxicity_threshold, target=SafetyTarget.PROMPT, **kw
+                    embedder, threshold=thresholds.toxicity_threshold, target=SafetyTarget.PROMPT, **kw
                 ),
                 ToxicityDetector.from_embedder(
-                    embedder, threshold=toxicity_threshold, target=SafetyTarget.RESPONSE, **kw
+                    embedder, threshold=thresholds.toxicity_threshold, target=SafetyTarget.RESPONSE, **kw
                 ),
-                RefusalDetector.from_embedder(embedder, threshold=refusal_threshold, **kw),
-                RelevanceDetector(threshold=relevance_threshold),
-                PiiDetector(min_findings=pii_min_findings),
+                RefusalDetector.from_embedder(embedder, threshold=thresholds.refusal_threshold, **kw),
+                RelevanceDetector(threshold=thresholds.relevance_threshold),
+                PiiDetector(min_findings=thresholds.pii_min_findings),
             ]
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from detectors.safety.corpus import ProbeTask
 from detectors.safety.probe_detector import ProbeDetector
-from schemas.safety import SafetyTarget
+from schemas.safety import DEFAULT_SAFETY_THRESHOLDS, SafetyTarget
 
 
 class ToxicityDetector(ProbeDetector):
@@ -18,4 +18,5 @@ class ToxicityDetector(ProbeDetector):
 
     name = "toxicity"
     task = ProbeTask.TOXICITY
+    default_threshold = DEFAULT_SAFETY_THRESHOLDS.toxicity_threshold
     allowed_targets = (SafetyTarget.RESPONSE, SafetyTarget.PROMPT)

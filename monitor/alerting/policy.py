@@ -1,8 +1,11 @@
 """Alert policy: when a detector's window results fire an alert and when they resolve it.
 
 Each dedup key (stream + detector + feature) has a :class:`PolicyState`. Every evaluated window of that
-key is classified as *breaching*, *clean* or *uncounted* (INSUFFICIENT_DATA or fewer current samples than
-``min_count``: no decision, both streaks kept) and the state machine moves:
+key is classified as *breaching* (the result's decision is DRIFT), *clean* (NO_DRIFT) or *uncounted*
+(INSUFFICIENT_DATA or fewer current samples than ``min_count``: both streaks kept) and the state machine
+moves. The decision is the result's own, made once at the family's alpha after the window's correction
+(``drift.alpha``, ``segments.alpha``); the policy never re-decides it, and ``critical_alpha`` only grades a
+breach's severity:
 
 - ``fire_after`` consecutive breaching windows fire the alert (FIRING), unless the key is cooling down:
   a resolved alert may fire again only ``cooldown_s`` of event time after it resolved;
@@ -66,7 +69,10 @@ def effective_p_value(result: DriftResult) -> float | None:
 
 
 def classify(result: DriftResult, policy: AlertPolicySettings) -> tuple[WindowVerdict, Severity | None]:
-    """Breaching, clean or uncounted, and the severity of a breach.
+    """Breaching, clean or uncounted by the result's decision, and the severity of a breach.
+
+    A breach is critical when its corrected p-value is at most ``critical_alpha``, else a warning (also for
+    methods without a p-value).
 
     Examples
     --------
@@ -80,16 +86,10 @@ def classify(result: DriftResult, policy: AlertPolicySettings) -> tuple[WindowVe
     """
     if result.decision is DriftDecision.INSUFFICIENT_DATA or result.n_current < policy.min_count:
         return WindowVerdict.UNCOUNTED, None
+    if result.decision is not DriftDecision.DRIFT:
+        return WindowVerdict.CLEAN, None
     p = effective_p_value(result)
-    if p is not None:
-        if p > policy.alpha:
-            return WindowVerdict.CLEAN, None
-        return WindowVerdict.BREACH, Severity.CRITICAL if p <= policy.critical_alpha else Severity.WARNING
-    if policy.statistic_threshold is not None:
-        breach = result.statistic >= policy.statistic_threshold
-    else:
-        breach = result.decision is DriftDecision.DRIFT
-    return (WindowVerdict.BREACH, Severity.WARNING) if breach else (WindowVerdict.CLEAN, None)
+    return WindowVerdict.BREACH, Severity.CRITICAL if p is not None and p <= policy.critical_alpha else Severity.WARNING
 
 
 class AlertPolicy:

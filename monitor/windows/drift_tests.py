@@ -12,9 +12,9 @@ from detectors.drift import (
     NearestNeighbourDetector,
     TopicDriftDetector,
 )
-from infra.settings import DriftTestSpec, Settings
+from infra.settings import DriftTestName, DriftTestSpec, Settings
 
-DETECTORS: dict[str, type[DriftDetector]] = {
+DETECTORS: dict[DriftTestName, type[DriftDetector]] = {
     "topic": TopicDriftDetector,
     "nearest_neighbour": NearestNeighbourDetector,
     "mmd": MMDDetector,

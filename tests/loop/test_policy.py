@@ -86,13 +86,28 @@ def test_severity_from_the_p_value_and_escalation_while_firing() -> None:
     ]
 
 
-def test_methods_without_p_value_use_the_statistic_threshold() -> None:
-    settings = AlertPolicySettings(statistic_threshold=2.0)
-    below = result(0, None).model_copy(update={"statistic": 1.5, "decision": DriftDecision.DRIFT})
-    above = below.model_copy(update={"statistic": 2.5, "decision": DriftDecision.NO_DRIFT})
-    assert classify(below, settings)[0] is WindowVerdict.CLEAN
-    assert classify(above, settings)[0] is WindowVerdict.BREACH
-    assert classify(below, AlertPolicySettings())[0] is WindowVerdict.BREACH  # follows the decision
+@pytest.mark.parametrize("p", [0.0001, 0.04, 0.2, 0.9])
+def test_the_result_decision_alone_decides_a_breach(p: float) -> None:
+    """Whatever the p-value and any alpha would say, DRIFT breaches and NO_DRIFT is clean."""
+    settings = AlertPolicySettings()
+    assert classify(result(0, p, decision=DriftDecision.DRIFT), settings)[0] is WindowVerdict.BREACH
+    assert classify(result(0, p, decision=DriftDecision.NO_DRIFT), settings) == (WindowVerdict.CLEAN, None)
+
+
+def test_a_decision_made_at_a_strict_alpha_is_not_overruled_by_a_loose_one() -> None:
+    """A window decided NO_DRIFT at alpha 0.001 stays clean at p = 0.01: the policy has no alpha of its own."""
+    strict = result(0, 0.01, decision=DriftDecision.NO_DRIFT).model_copy(update={"alpha": 0.001})
+    assert classify(strict, AlertPolicySettings())[0] is WindowVerdict.CLEAN
+    assert "alpha" not in AlertPolicySettings.model_fields
+    with pytest.raises(ValueError, match="alpha"):
+        AlertPolicySettings(alpha=0.05)
+
+
+def test_methods_without_p_value_follow_the_decision_and_warn() -> None:
+    drifted = result(0, None).model_copy(update={"statistic": 1.5, "decision": DriftDecision.DRIFT})
+    assert classify(drifted, AlertPolicySettings()) == (WindowVerdict.BREACH, Severity.WARNING)
+    clean = drifted.model_copy(update={"statistic": 9.0, "decision": DriftDecision.NO_DRIFT})
+    assert classify(clean, AlertPolicySettings())[0] is WindowVerdict.CLEAN
 
 
 def test_replayed_windows_do_not_move_the_state_and_state_survives_json() -> None:

@@ -19,7 +19,6 @@ from retrain import (
     RetrainService,
     format_runs,
     list_runs,
-    rules_for,
 )
 from schemas import RetrainStatus
 from tests.retrain.conftest import (
@@ -47,18 +46,9 @@ class Clock:
 
 
 def service_for(store: Store, embedder: HashEmbedder, data_dir: Path, clock: Clock, **retrain) -> RetrainService:
-    settings = make_settings(data_dir, **retrain)
+    settings = make_settings(data_dir, **{"task": "harmful", "seed": 1, **retrain})
     registry = ProbeRegistry(settings.data_dir / "registry", store)
-    job = ProbeRetrainJob(
-        registry,
-        embedder,
-        task="harmful",
-        rules=rules_for("harmful"),
-        metric=settings.retrain.gate_metric,
-        margin=settings.retrain.gate_margin,
-        seed=1,
-        base=base_probe_factory(embedder),
-    )
+    job = ProbeRetrainJob(registry, embedder, settings.retrain, base=base_probe_factory(embedder))
     return RetrainService(settings, store, job=job, clock=clock)
 
 

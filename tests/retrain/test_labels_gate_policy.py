@@ -104,11 +104,11 @@ def test_gate_promotes_a_clearly_better_challenger_and_rejects_a_worse_or_equal_
     y = np.array([0] * 50 + [1] * 50)
     good = y * 0.6 + rng.random(100) * 0.5  # mostly separates
     poor = rng.random(100)  # no skill
-    better = decide(y, good, poor, metric="auroc", margin=0.05)
+    better = decide(y, good, poor, metric="auroc", margin=0.05, threshold=0.5)
     assert better.promote and better.challenger > better.champion + 0.05
-    worse = decide(y, poor, good, metric="auroc", margin=0.05)
+    worse = decide(y, poor, good, metric="auroc", margin=0.05, threshold=0.5)
     assert not worse.promote and worse.improvement < 0
-    same = decide(y, good, good, metric="auroc", margin=0.0)
+    same = decide(y, good, good, metric="auroc", margin=0.0, threshold=0.5)
     assert not same.promote, "an equal challenger is not better"
     assert set(better.metrics()) >= {"champion_auroc", "challenger_auroc", "gate_margin", "holdout_n"}
 
@@ -117,15 +117,15 @@ def test_gate_margin_is_respected() -> None:
     y = np.array([0, 0, 0, 1, 1, 1])
     champion = np.array([0.1, 0.2, 0.6, 0.5, 0.7, 0.8])  # auroc 8/9
     challenger = np.array([0.1, 0.2, 0.3, 0.5, 0.7, 0.8])  # auroc 1
-    assert decide(y, challenger, champion, margin=0.1).promote
-    assert not decide(y, challenger, champion, margin=0.2).promote
+    assert decide(y, challenger, champion, metric="auroc", margin=0.1, threshold=0.5).promote
+    assert not decide(y, challenger, champion, metric="auroc", margin=0.2, threshold=0.5).promote
 
 
 def test_without_a_champion_the_challenger_must_beat_no_skill() -> None:
     y = np.array([0, 0, 0, 1])
     assert no_skill("auroc", y) == 0.5 and no_skill("average_precision", y) == 0.25
-    assert decide(y, np.array([0.1, 0.2, 0.3, 0.9]), None, margin=0.1).promote
-    assert not decide(y, np.array([0.9, 0.2, 0.3, 0.1]), None, margin=0.1).promote
+    assert decide(y, np.array([0.1, 0.2, 0.3, 0.9]), None, metric="auroc", margin=0.1, threshold=0.5).promote
+    assert not decide(y, np.array([0.9, 0.2, 0.3, 0.1]), None, metric="auroc", margin=0.1, threshold=0.5).promote
 
 
 def test_holdout_split_is_stratified_seeded_and_refuses_too_few_examples() -> None:
@@ -137,7 +137,7 @@ def test_holdout_split_is_stratified_seeded_and_refuses_too_few_examples() -> No
     assert (again[1] == hold).all()
     assert not (holdout_split(y, fraction=0.25, seed=4, min_per_class=5)[1] == hold).all()
     with pytest.raises(InsufficientEvaluationData, match="each class"):
-        holdout_split(np.array([0] * 40 + [1] * 8), fraction=0.25, min_per_class=5)
+        holdout_split(np.array([0] * 40 + [1] * 8), fraction=0.25, seed=0, min_per_class=5)
 
 
 # ---- policy --------------------------------------------------------------------------------------
