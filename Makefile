@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run   - install, then run driftloop on the embedded default with demo traffic (Ctrl-C stops it)
 #   make test  - install, then run the whole test suite
+# and `make test-fast` runs the unit tests and doctests only (no broker, ClickHouse, subprocess or browser).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench install
+.PHONY: run test test-fast lint bench install
 
 install: $(STAMP)
 
@@ -30,6 +31,10 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Tiers are markers (tests/conftest.py); tests marked slow (detector quality on real models and data) run in `make test`.
+test-fast: install
+	$(BIN)/python -m pytest -m "unit and not slow"
 
 lint: install
 	$(BIN)/ruff check .

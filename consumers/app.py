@@ -1,6 +1,6 @@
 """The faust application: declared once, with small agents (see ``consumers.agents``).
 
-Store ownership (DESIGN.md): ClickHouse's embedded engine lets one process own its data
+Store ownership (README.md, "Store ownership"): ClickHouse's embedded engine lets one process own its data
 dir. Workers inside that process insert their rows directly; workers in other processes publish
 them to ``driftloop.scored``, which the owner's sink (``consumers.sink``) inserts. Either way the
 source offsets are committed only after the insert (or the publish) succeeded.

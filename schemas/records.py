@@ -1,7 +1,7 @@
 """Internal records between driftloop's own processes.
 
 Workers validate and score events, then publish these to ``driftloop.scored``; the one
-process that owns the store writes them to ClickHouse (see DESIGN.md, "store ownership").
+process that owns the store writes them to ClickHouse (README.md, "Store ownership").
 Dead letters go to ``driftloop.dlq`` with the original bytes and why they were rejected.
 """
 

@@ -1,4 +1,14 @@
-"""Shared fixtures: the real local broker, isolated settings, and driftloop processes."""
+"""Shared fixtures: the real local broker, isolated settings, and driftloop processes; every test's tier.
+
+Each collected test gets exactly one tier marker (see :func:`tier_of`): ``make test-fast`` runs
+``pytest -m "unit and not slow"``, ``make test`` runs them all.
+
+- ``unit``: no broker, no ClickHouse engine, no subprocess, no browser;
+- ``integration``: the real local broker and/or the real embedded ClickHouse;
+- ``e2e``: whole ``driftloop`` processes;
+- ``reliability``: kills, outages, fuzzing;
+- ``browser``: the dashboard in Chromium.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -21,6 +31,76 @@ from infra.store import Store
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REPO = Path(__file__).resolve().parents[1]
+
+TIERS = ("unit", "integration", "e2e", "reliability", "browser")
+PROCESS_FIXTURES = frozenset({"service_factory", "worker_factory"})
+"""Fixtures that start ``driftloop`` processes: their tests are ``e2e``."""
+ENGINE_FIXTURES = frozenset({"local_broker", "store", "chdb_dir"})
+"""Fixtures that hold the real broker or the real embedded ClickHouse: their tests are ``integration``."""
+ENGINE_DOCTEST_CALLS = ("LocalBroker(", "Store.open(")
+"""Calls that make a doctest ``integration``: it starts a broker or opens a ClickHouse engine."""
+TIER_BY_DIRECTORY = {"reliability": "reliability", "e2e": "e2e", "integration": "integration"}
+"""Directories under tests/ whose tests are at least this tier."""
+
+
+def tier_of(test_dir: str | None, fixtures: Iterable[str], doctest_source: str | None = None) -> str:
+    """The tier a test gets from its directory under tests/, the fixtures it uses (directly or through other
+    fixtures) and, for a doctest, its source. The most demanding one wins; browser tests are marked explicitly.
+
+    >>> tier_of("detectors", ["tmp_path"])
+    'unit'
+    >>> tier_of("api", ["client", "store", "local_broker"])
+    'integration'
+    >>> tier_of("integration", ["service_factory", "local_broker"])
+    'e2e'
+    >>> tier_of("reliability", ["worker_factory"])
+    'reliability'
+    >>> tier_of(None, [], doctest_source=LocalBroker.__doc__)  # its example starts a broker
+    'integration'
+    """
+    fixtures = set(fixtures)
+    by_directory = TIER_BY_DIRECTORY.get(test_dir or "")
+    if by_directory == "reliability":
+        return "reliability"
+    if by_directory == "e2e" or fixtures & PROCESS_FIXTURES:
+        return "e2e"
+    if by_directory == "integration" or fixtures & ENGINE_FIXTURES:
+        return "integration"
+    if doctest_source is not None and any(call in doctest_source for call in ENGINE_DOCTEST_CALLS):
+        return "integration"
+    return "unit"
+
+
+def _test_dir(item: pytest.Item) -> str | None:
+    """The first directory under tests/ that holds ``item``'s file; None outside tests/ (doctests)."""
+    try:
+        parts = item.path.relative_to(REPO / "tests").parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 1 else None
+
+
+def _doctest_source(item: pytest.Item) -> str | None:
+    if not isinstance(item, pytest.DoctestItem) or item.dtest is None:
+        return None
+    return "\n".join(example.source for example in item.dtest.examples)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its derived tier unless it carries one explicitly; refuse a test with two."""
+    conflicting = []
+    for item in items:
+        explicit = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+        if not explicit:
+            tier = tier_of(_test_dir(item), getattr(item, "fixturenames", ()), _doctest_source(item))
+            item.add_marker(tier)
+        elif len(explicit) > 1:
+            conflicting.append(f"{item.nodeid}: {', '.join(sorted(explicit))}")
+    if conflicting:
+        raise pytest.UsageError(
+            "each test takes exactly one tier marker; these have several:\n" + "\n".join(conflicting)
+        )
 
 
 @pytest.fixture(scope="session")

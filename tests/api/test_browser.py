@@ -34,7 +34,7 @@ from tests.analytics.traffic import only, recent_start, store_demo
 from tests.api.browser import browser_page, declared_points, drawn_points, open_dashboard, serve
 from tests.conftest import REPO
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WINDOW_S = 60
 

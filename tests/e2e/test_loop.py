@@ -18,7 +18,7 @@ from infra.store import connect
 from schemas import AlertKind, AlertState, RetrainStatus, StreamKey
 from tests.conftest import settings_from
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 WINDOW_S = 60
 PER_WINDOW = 200

@@ -17,7 +17,7 @@ from infra.store import connect
 from tests.conftest import REPO, Service, settings_from
 from tests.integration.events import inference_events, malformed_messages
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.e2e
 
 
 def counts(status: dict) -> dict[str, int]:

@@ -10,7 +10,7 @@ from schemas import StreamKey
 from tests.conftest import settings_from
 from tests.integration.events import inference_events
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.e2e
 
 SECRETS = {
     "email": "jo.bloggs@example.org",

@@ -19,7 +19,7 @@ from driftloop.demo import DemoConfig, generate
 from infra.store import connect
 from tests.conftest import settings_from
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def demo_calls(count: int, unsafe_fraction: float):

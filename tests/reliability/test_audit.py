@@ -7,11 +7,15 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from driftloop.audit_cli import cmd_audit
 from infra.audit import Actor, ActorKind, AuditAction, AuditEntry, record_audit
 from retrain import CommandJob, RetrainService
 from schemas import RetrainStatus
 from tests.api.conftest import STREAM, TOKENS, make_client, settings  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.integration  # the audit trail on the real store; nothing is killed here
 
 ADMIN = {"Authorization": f"Bearer {TOKENS['admin']}"}
 

@@ -17,7 +17,7 @@ from tests.conftest import settings_from
 from tests.integration.events import inference_events
 from tests.reliability.support import wait_for_log
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 
 @pytest.fixture

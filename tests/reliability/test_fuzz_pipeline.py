@@ -33,7 +33,7 @@ from infra.store import connect
 from schemas import DeadLetter, FeedbackEvent, InferenceEvent, StreamKey
 from tests.conftest import Service, settings_from
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 MAX_EXAMPLES = 20
 """Batches published; with up to ``MAX_BATCH`` messages each the run takes about a minute or two."""

@@ -10,7 +10,7 @@ import pytest
 from tests.integration.events import inference_events
 from tests.reliability.support import BackgroundPublisher, publish, validated_count, wait_for_log
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 KILL_TRIALS = 5
 SEED = 20261101

@@ -9,7 +9,7 @@ import pytest
 from tests.integration.events import inference_events
 from tests.reliability.support import assigned_partitions, publish, validated_count, wait_for_log
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 
 def test_two_workers_and_the_service_split_six_partitions_and_store_each_event_once(

@@ -22,7 +22,7 @@ from tests.conftest import settings_from
 from tests.integration.events import inference_events
 from tests.reliability.support import committed_offsets, end_offsets, publish, wait_for_log
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.reliability
 
 
 class SinkThread:
