@@ -80,7 +80,7 @@ def compare_versions(
     tags = dict(experiment or {})
     counts = {
         c.stream: c
-        for c in store.outcome_counts(
+        for c in store.aggregates.outcome_counts(
             [a, b],
             start,
             end,
@@ -98,7 +98,7 @@ def compare_versions(
     sample_metrics = [m for m in cfg.metrics if m in SAMPLE_METRICS]
     if sample_metrics:
         kw = {"tag_filter": tags, "limit": cfg.max_sample, "relevance_detector": seg.off_topic_detector}
-        sa, sb = store.metric_samples(a, start, end, **kw), store.metric_samples(b, start, end, **kw)
+        sa, sb = store.events.metric_samples(a, start, end, **kw), store.events.metric_samples(b, start, end, **kw)
         for metric in sample_metrics:
             pending.append(_sample_metric(metric, sa[metric], sb[metric], cfg))
     if "response_embedding" in cfg.metrics:
@@ -181,8 +181,12 @@ def _embedding_metric(store, settings, a, b, start, end, tags) -> dict:  # noqa:
     base = {"metric": "response_embedding", "kind": MetricKind.EMBEDDING, "direction": Direction.NEUTRAL,
             "effect_size_name": "statistic", "sign": None}  # fmt: skip
     feature = cfg.drift_test.feature
-    ref, ref_texts = store.embedding_sample(a, start, end, feature=feature, tag_filter=tags, limit=cfg.max_embeddings)
-    cur, cur_texts = store.embedding_sample(b, start, end, feature=feature, tag_filter=tags, limit=cfg.max_embeddings)
+    ref, ref_texts = store.events.embedding_sample(
+        a, start, end, feature=feature, tag_filter=tags, limit=cfg.max_embeddings
+    )
+    cur, cur_texts = store.events.embedding_sample(
+        b, start, end, feature=feature, tag_filter=tags, limit=cfg.max_embeddings
+    )
     detector = build_detector(cfg.drift_test, settings)
     if len(ref) < detector.min_reference or len(cur) < detector.min_current or ref.shape[1] != cur.shape[1]:
         return {**base, "p_value": None, "explanation": f"embedded events n_a={len(ref)}, n_b={len(cur)}"}

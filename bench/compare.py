@@ -95,7 +95,7 @@ def insert_version(store: Store, stream: StreamKey, n: int, start: datetime, chu
             "received_at": [times[i] for i in with_feedback],
         }
         for table, columns in (("inference", inference), ("safety_scores", scores), ("feedback", feedback)):
-            store._insert(table, (list(columns), list(columns.values())))  # noqa: SLF001 - bulk column insert
+            store._client.insert(table, (list(columns), list(columns.values())))  # noqa: SLF001 - bulk column insert
         progress.advance(task, m)
 
 

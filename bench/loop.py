@@ -110,7 +110,7 @@ def main() -> None:
             n_stable = args.stable_windows + warmup
             for w in range(n_stable):
                 idx = rng.integers(0, len(base), args.per_window)
-                store.insert_inferences(
+                store.events.insert(
                     window_rows(
                         stable,
                         t0 + timedelta(seconds=w * window_s),
@@ -136,7 +136,7 @@ def main() -> None:
                             new_idx = rng.integers(0, len(new), m)
                             vectors = np.vstack([vectors[m:], new[new_idx]])
                             labels = labels[m:] + [f"new topic {i}" for i in new_idx]
-                        store.insert_inferences(
+                        store.events.insert(
                             window_rows(
                                 stream,
                                 shift_t0 + timedelta(seconds=w * window_s),
@@ -146,7 +146,7 @@ def main() -> None:
                                 f"{stream.app}-{w}",
                             )
                         )
-            err.print(f"stored {store.count_inferences()} events; evaluating ({source})")
+            err.print(f"stored {store.events.count()} events; evaluating ({source})")
             monitor = Monitor(settings, store, sinks=[])
             end = t0 + timedelta(seconds=(max(n_stable, onset + args.shift_windows) + 1) * window_s)
             started = time.perf_counter()
@@ -155,13 +155,13 @@ def main() -> None:
 
             policy = settings.monitor.default_policy
             decided_from = t0 + timedelta(seconds=warmup * window_s)
-            stable_alerts = [a for a in store.alerts(stable, state=AlertState.FIRING, limit=10_000)]
+            stable_alerts = [a for a in store.alerts.page(stable, state=AlertState.FIRING, limit=10_000)]
             per_detector = {}
             eager = policy.model_copy(update={"fire_after": 1, "resolve_after": 1, "cooldown_s": 0})
             eager_alerts = 0
             for spec in settings.monitor.tests:
                 stable_end = t0 + timedelta(seconds=n_stable * window_s)
-                results = store.drift_results(stable, decided_from, stable_end, detector=spec.detector, limit=100_000)
+                results = store.drift.results(stable, decided_from, stable_end, detector=spec.detector, limit=100_000)
                 results = [r for r in results if r.decision is not DriftDecision.INSUFFICIENT_DATA]
                 breaches = sum(r.decision is DriftDecision.DRIFT for r in results)
                 fired = replay(results, eager)
@@ -171,7 +171,7 @@ def main() -> None:
             to_alert: dict[str, list[int | None]] = {}
             for share, streams in shifted.items():
                 for stream in streams:
-                    fired = store.alerts(stream, state=AlertState.FIRING, limit=1000)
+                    fired = store.alerts.page(stream, state=AlertState.FIRING, limit=1000)
                     first = min((a.drift.window_end for a in fired if a.drift is not None), default=None)
                     onset_end = shift_t0 + timedelta(seconds=(onset + 1) * window_s)
                     to_alert.setdefault(share, []).append(

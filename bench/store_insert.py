@@ -66,7 +66,7 @@ def make_rows(n: int, dim: int, offset: int, rng: np.random.Generator) -> list[S
 def insert_rate(store: Store, rows: list[ScoredInference], batch: int) -> float:
     start = time.perf_counter()
     for i in range(0, len(rows), batch):
-        store.insert_inferences(rows[i : i + batch])
+        store.events.insert(rows[i : i + batch])
     return len(rows) / (time.perf_counter() - start)
 
 
@@ -78,7 +78,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     results: dict[str, object] = {"events": args.events, "dim": args.dim, "safety_scores_per_event": 3}
     with tempfile.TemporaryDirectory() as tmp, Store.open(f"chdb://{tmp}", database="bench") as store:
-        store.insert_inferences(make_rows(200, args.dim, 10_000_000, rng))  # warm-up
+        store.events.insert(make_rows(200, args.dim, 10_000_000, rng))  # warm-up
         rows = make_rows(args.events, args.dim, 0, rng)  # given a fresh id range per batch size below
         plain = make_rows(args.events, 0, 20_000_000, rng)
         inserted: dict[int, list[ScoredInference]] = {}
@@ -102,7 +102,7 @@ def main() -> None:
         print("reading a window", file=sys.stderr)
         end = T0 + timedelta(milliseconds=50 * args.events)
         start = time.perf_counter()
-        window = store.inference_window(STREAM, T0, end, limit=1000, embedding_model="all-MiniLM-L6-v2")
+        window = store.events.window(STREAM, T0, end, limit=1000, embedding_model="all-MiniLM-L6-v2")
         results["window_read_1000_s"] = round(time.perf_counter() - start, 3)
         results["window_rows"] = len(window)
         start = time.perf_counter()

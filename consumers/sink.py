@@ -28,10 +28,17 @@ from schemas import DeadLetter, RejectionKind, ScoredBatch, ScoredFeedback, Scor
 log = logging.getLogger(__name__)
 
 
+class EventWriter(Protocol):
+    def insert(self, rows: Sequence[ScoredInference]) -> object: ...
+    def insert_feedback(self, rows: Sequence[ScoredFeedback]) -> object: ...
+    def insert_dead_letters(self, rows: Sequence[DeadLetter]) -> object: ...
+
+
 class RowWriter(Protocol):
-    def insert_inferences(self, rows: Sequence[ScoredInference]) -> None: ...
-    def insert_feedback(self, rows: Sequence[ScoredFeedback]) -> None: ...
-    def insert_dead_letters(self, rows: Sequence[DeadLetter]) -> None: ...
+    """The store as the sink sees it: its events repository."""
+
+    @property
+    def events(self) -> EventWriter: ...
 
 
 class SinkStats:
@@ -134,11 +141,11 @@ class Sink:
         self, inferences: list[ScoredInference], feedback: list[ScoredFeedback], dead: list[DeadLetter]
     ) -> None:
         if inferences:
-            self.store.insert_inferences(inferences)
+            self.store.events.insert(inferences)
         if feedback:
-            self.store.insert_feedback(feedback)
+            self.store.events.insert_feedback(feedback)
         if dead:
-            self.store.insert_dead_letters(dead)
+            self.store.events.insert_dead_letters(dead)
 
     def _parse(
         self, records: list[ConsumerRecord]

@@ -66,7 +66,7 @@ def fetch_audit(
     from infra.store import connect
 
     with connect(settings) as store:
-        return store.audit_entries(since=since, action=action, actor=actor, limit=limit)
+        return store.audit.entries(since=since, action=action, actor=actor, limit=limit)
 
 
 def print_audit(entries: list[AuditEntry], console: Console | None = None) -> None:

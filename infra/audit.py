@@ -137,7 +137,7 @@ def record_audit(
         return None
     entry = AuditEntry.new(action, actor, stream=stream, subject=subject, summary=summary, evidence=evidence)
     try:
-        store.insert_audit([entry])
+        store.audit.insert([entry])
     except Exception:  # noqa: BLE001 - see the docstring
         log.exception("could not write the audit entry %s %s by %s", action.value, subject, actor.name)
         return None

@@ -173,7 +173,7 @@ class ProbeRegistry:
         path = self._dir(record.task) / f"{record.version}.json"
         _atomic_write(path, json.dumps(record.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
         if self.store is not None:
-            self.store.insert_probe_versions([record])
+            self.store.retrain.insert_probe_versions([record])
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -81,7 +81,7 @@ def summarise(transitions: Iterable[RetrainRun]) -> list[RunSummary]:
 
 def list_runs(store: Store, stream: StreamKey | None = None, *, limit: int = 50) -> list[RunSummary]:
     """The latest ``limit`` runs (of one stream, or all), newest first."""
-    return summarise(store.retrain_runs_of(stream, limit=limit * 5))[:limit]
+    return summarise(store.retrain.runs_of(stream, limit=limit * 5))[:limit]
 
 
 def format_runs(runs: Sequence[RunSummary], gate_metric: str = "auroc") -> str:

@@ -184,11 +184,11 @@ class RetrainService:
         return self.trigger(alert.stream, reason=decision.reason, alert=alert, manual=False, actor=Actor.scheduler())
 
     def runs(self, stream: StreamKey) -> list[RunSummary]:
-        return summarise(self.store.retrain_runs_of(stream))
+        return summarise(self.store.retrain.runs_of(stream))
 
     def new_labelled(self, stream: StreamKey, since: datetime | None, until: datetime) -> int:
         """Events of ``stream`` labelled by feedback in ``[since, until)``."""
-        joined = self.store.feedback_joined(
+        joined = self.store.events.feedback(
             since, until, stream=stream, limit=self.settings.retrain.max_snapshot_events
         )
         return len(event_labels((j.feedback for j in joined), self.rules))
@@ -257,7 +257,7 @@ class RetrainService:
         """Block until the run ``trigger`` started has finished; returns its summary."""
         future = self._futures.get(run_id)
         if future is None:  # finished earlier and pruned: the store has it
-            return summarise(self.store.retrain_runs(run_id))[0]
+            return summarise(self.store.retrain.runs(run_id))[0]
         return future.result(timeout=timeout_s)
 
     # ---- a run --------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ class RetrainService:
         outcome: JobOutcome | None = None,
         message: str = "",
     ) -> None:
-        self.store.insert_retrain_runs(
+        self.store.retrain.insert_runs(
             [
                 RetrainRun(
                     run_id=run_id,
@@ -299,7 +299,7 @@ class RetrainService:
         """The drifted windows of ``stream`` in ``[since, until)`` (and the alert's), and its feedback."""
         windows = {
             (r.window_start, r.window_end)
-            for r in self.store.drift_results(stream, since, until)
+            for r in self.store.drift.results(stream, since, until)
             if r.decision is DriftDecision.DRIFT and r.window_start is not None and r.window_end is not None
         }
         drift = alert.drift if alert is not None else None
@@ -358,7 +358,7 @@ class RetrainService:
         finally:
             with self._lock:
                 self._active.discard(stream)
-        return summarise(self.store.retrain_runs(run_id))[0]
+        return summarise(self.store.retrain.runs(run_id))[0]
 
     def _audit_outcome(
         self, run_id: str, stream: StreamKey, snapshot: Snapshot, outcome: JobOutcome, actor: Actor

@@ -164,10 +164,10 @@ def _in_windows(time: datetime, windows: Iterable[tuple[datetime, datetime]]) ->
 def read_tables(store: Store, query: SnapshotQuery) -> dict[str, pa.Table]:
     """Run the snapshot's queries and return its two tables, sorted, with their fixed schemas."""
     query = query.canonical()
-    joined = store.feedback_joined(query.since, query.until, stream=query.stream, limit=query.max_events)
+    joined = store.events.feedback(query.since, query.until, stream=query.stream, limit=query.max_events)
     feedback = [j.feedback for j in joined]
     labels = event_labels(feedback, query.label_rules)
-    rows = store.inference_rows(
+    rows = store.events.rows(
         query.stream,
         windows=query.drift_windows,
         event_ids=[fb.event_id for fb in feedback],

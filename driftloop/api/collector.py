@@ -54,11 +54,11 @@ class ServiceCollector(Collector):
         alerts = GaugeMetricFamily(
             "driftloop_alerts", "Alerts (dedup keys) by the state of their latest transition.", labels=["state"]
         )
-        for count in store.alert_counts():
+        for count in store.alerts.counts():
             alerts.add_metric([count.state], count.count)
         yield alerts
         runs = GaugeMetricFamily("driftloop_retrain_runs", "Retraining runs by latest status.", labels=["status"])
-        for status, count in store.retrain_status_counts().items():
+        for status, count in store.retrain.status_counts().items():
             runs.add_metric([status], count)
         yield runs
 

@@ -1,11 +1,16 @@
-"""driftloop's ClickHouse store: connection, versioned migrations, typed inserts and deduplicated reads.
+"""driftloop's ClickHouse store: connection, versioned migrations, and one repository per group of tables.
+
+``store.events``, ``store.drift``, ``store.alerts``, ``store.retrain``, ``store.audit``, ``store.segments``
+and ``store.aggregates`` (see :mod:`infra.store.store`).
 
 >>> from infra.store import TABLES
 >>> "inference" in TABLES
 True
 """
 
+from infra.store.aggregates import OutcomeCounts
 from infra.store.ddl import DdlContext
+from infra.store.drift import ReferencePin
 from infra.store.errors import (
     MigrationChecksumError,
     MigrationError,
@@ -13,10 +18,9 @@ from infra.store.errors import (
     StoreLockedError,
     StoreOpenError,
 )
+from infra.store.events import InferenceWindow, JoinedFeedback, StreamSpan
 from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
-from infra.store.reads_drift import Delivery
-from infra.store.reads_events import InferenceWindow, JoinedFeedback, StreamSpan
-from infra.store.reads_retrain import ReferencePin
+from infra.store.rows import Delivery
 from infra.store.store import TABLES, Store, connect
 
 __all__ = [
@@ -29,6 +33,7 @@ __all__ = [
     "Migration",
     "MigrationChecksumError",
     "MigrationError",
+    "OutcomeCounts",
     "ReferencePin",
     "Store",
     "StoreError",

@@ -1,23 +1,25 @@
-"""Turn wire models into insert columns (column-oriented, one list per column) and result rows back into models.
+"""How every table's rows are written: models to insert columns (one list per column), and result rows back.
 
 Column-oriented lists are what clickhouse-connect serialises fastest, except for embeddings: the
 ``inference`` table goes in as an Arrow table, its vectors as one flat float32 buffer per column
 (clickhouse-connect would write NumPy vectors element by element). Each table's insert columns
-are one list of ``(column, getter)`` fields, so a column's name stands beside the value it takes.
+are one list of ``(column, getter)`` fields, so a column's name stands beside the value it takes;
+every repository of the store inserts through these, and only these.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 
+from infra.audit import AuditEntry
 from schemas import (
     Alert,
     ClusterShift,
@@ -32,6 +34,7 @@ from schemas import (
     SegmentDisparity,
     StreamKey,
 )
+from schemas.retrain import ProbeVersion
 
 Columns = tuple[list[str], list[list[Any]]]
 
@@ -47,6 +50,11 @@ def utc(value: datetime) -> datetime:
 
 def utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
+
+
+def stream_of(row: Mapping[str, Any]) -> StreamKey:
+    """The stream a result row names in its ``app``, ``model`` and ``model_version`` columns."""
+    return StreamKey(app=row["app"], model=row["model"], model_version=row["model_version"])
 
 
 def names(*fields: Sequence[Field[Any]]) -> list[str]:
@@ -248,7 +256,7 @@ def drift_from_row(row: dict[str, Any]) -> DriftResult:
         explanation=row["explanation"],
         clusters=[ClusterShift.model_validate(c) for c in json.loads(row["clusters"] or "[]")],
         config=json.loads(row["config"] or "{}"),
-        stream=StreamKey(app=row["app"], model=row["model"], model_version=row["model_version"]),
+        stream=stream_of(row),
         window_start=row["window_start"],
         window_end=row["window_end"],
         reference_start=row["reference_start"],
@@ -281,7 +289,7 @@ def alert_from_row(row: dict[str, Any]) -> Alert:
         kind=row["kind"],
         state=row["state"],
         severity=row["severity"],
-        stream=StreamKey(app=row["app"], model=row["model"], model_version=row["model_version"]),
+        stream=stream_of(row),
         detector=row["detector"],
         dedup_key=row["dedup_key"],
         created_at=row["created_at"],
@@ -311,7 +319,7 @@ def retrain_columns(runs: Sequence[RetrainRun]) -> Columns:
 def retrain_from_row(row: dict[str, Any]) -> RetrainRun:
     return RetrainRun(
         run_id=row["run_id"],
-        stream=StreamKey(app=row["app"], model=row["model"], model_version=row["model_version"]),
+        stream=stream_of(row),
         status=row["status"],
         job=row["job"],
         updated_at=row["updated_at"],
@@ -341,3 +349,128 @@ SEGMENT_RESULT_COLUMNS = names(_SEGMENT_RESULT_FIELDS)
 
 def segment_result_columns(results: Sequence[SegmentDisparity]) -> Columns:
     return SEGMENT_RESULT_COLUMNS, values(_SEGMENT_RESULT_FIELDS, results)
+
+
+_PROBE_VERSION_FIELDS: list[Field[ProbeVersion]] = [
+    *attributes(
+        "task",
+        "version",
+        "parent_version",
+        "run_id",
+        "snapshot_sha256",
+        "embedder",
+        "artefact_path",
+        "n_train",
+        "metrics",
+        "promoted",
+    ),
+    ("created_at", lambda v: utc(v.created_at)),
+]
+PROBE_VERSION_COLUMNS = names(_PROBE_VERSION_FIELDS)
+
+
+def probe_version_columns(versions: Sequence[ProbeVersion]) -> Columns:
+    return PROBE_VERSION_COLUMNS, values(_PROBE_VERSION_FIELDS, versions)
+
+
+_AUDIT_FIELDS: list[Field[AuditEntry]] = [
+    *attributes("audit_id"),
+    ("at", lambda e: utc(e.at)),
+    ("action", lambda e: e.action.value),
+    ("actor_kind", lambda e: e.actor_kind.value),
+    *attributes("actor"),
+    ("app", lambda e: e.stream.app if e.stream else ""),
+    ("model", lambda e: e.stream.model if e.stream else ""),
+    ("model_version", lambda e: e.stream.model_version if e.stream else ""),
+    *attributes("subject", "summary"),
+    ("evidence", AuditEntry.evidence_json),
+]
+AUDIT_COLUMNS = names(_AUDIT_FIELDS)
+
+
+def audit_columns(entries: Sequence[AuditEntry]) -> Columns:
+    return AUDIT_COLUMNS, values(_AUDIT_FIELDS, entries)
+
+
+_PROGRESS_FIELDS: list[Field[tuple[StreamKey, datetime]]] = [
+    ("app", lambda p: p[0].app),
+    ("model", lambda p: p[0].model),
+    ("model_version", lambda p: p[0].model_version),
+    ("window_end", lambda p: utc(p[1])),
+]
+
+
+def progress_columns(progress: Mapping[StreamKey, datetime]) -> Columns:
+    """Rows of ``monitor_progress`` or ``segment_progress``: the end of the last evaluated window per stream."""
+    return names(_PROGRESS_FIELDS), values(_PROGRESS_FIELDS, list(progress.items()))
+
+
+def progress_from_rows(rows: Sequence[Mapping[str, Any]]) -> dict[StreamKey, datetime]:
+    return {stream_of(r): r["window_end"] for r in rows}
+
+
+@dataclass(frozen=True)
+class _PinRow:
+    stream: StreamKey
+    start: datetime
+    end: datetime
+    active: bool
+    note: str
+    pinned_at: datetime
+
+
+_REFERENCE_PIN_FIELDS: list[Field[_PinRow]] = [
+    *attributes("app", "model", "model_version", of="stream"),
+    ("reference_start", lambda p: utc(p.start)),
+    ("reference_end", lambda p: utc(p.end)),
+    *attributes("active", "note"),
+    ("pinned_at", lambda p: utc(p.pinned_at)),
+]
+
+
+def reference_pin_columns(
+    stream: StreamKey, start: datetime, end: datetime, *, active: bool, note: str, pinned_at: datetime
+) -> Columns:
+    """The ``reference_pins`` row of one stream; an inactive row drops the stream's pin."""
+    row = _PinRow(stream, start, end, active, note, pinned_at)
+    return names(_REFERENCE_PIN_FIELDS), values(_REFERENCE_PIN_FIELDS, [row])
+
+
+_POLICY_STATE_FIELDS: list[Field[tuple[str, str]]] = [("dedup_key", itemgetter(0)), ("state", itemgetter(1))]
+
+
+def policy_state_columns(states: Mapping[str, str], updated_at: datetime) -> Columns:
+    """``alert_policy_state`` rows: each dedup key's state (JSON), in key order."""
+    fields = [*_POLICY_STATE_FIELDS, ("updated_at", lambda _: updated_at)]
+    return names(fields), values(fields, sorted(states.items()))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One alert on its way to one sink (a row of ``alert_outbox``); pending until ``delivered``.
+
+    ``payload`` is the alert as JSON; ``next_attempt_at`` is when a pending delivery is due again.
+    """
+
+    alert_id: str
+    sink: str
+    created_at: datetime
+    payload: str
+    delivered: bool = False
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str = ""
+
+
+_DELIVERY_FIELDS: list[Field[Delivery]] = [
+    *attributes("alert_id", "sink"),
+    ("created_at", lambda d: utc(d.created_at)),
+    *attributes("payload", "delivered", "attempts"),
+    ("next_attempt_at", lambda d: utc(d.next_attempt_at or d.created_at)),
+    *attributes("last_error"),
+]
+
+
+def delivery_columns(deliveries: Sequence[Delivery], updated_at: datetime) -> Columns:
+    fields = [*_DELIVERY_FIELDS, ("updated_at", lambda _: updated_at)]
+    return names(fields), values(fields, deliveries)

@@ -1,12 +1,21 @@
-"""The ClickHouse store: one object that owns the connection, the schema and every query driftloop runs.
+"""The ClickHouse store: the connection, its schema, and one repository per group of tables.
 
-``Store`` holds the connection, migrations and writes; its reads live in mixins by resource
-(:mod:`~infra.store.reads_events`, :mod:`~infra.store.reads_drift`, :mod:`~infra.store.reads_retrain`,
-:mod:`~infra.store.reads_dashboard`, :mod:`~infra.store.analytics`).
+``Store`` opens and closes the connection, applies migrations and answers health questions; reads and
+writes live in its repositories, one per resource:
+
+- ``store.events``: inference events with their safety scores, feedback, dead letters; streams, windows and
+  samples of events (:mod:`~infra.store.events`)
+- ``store.drift``: drift verdicts, window monitor progress, pinned references (:mod:`~infra.store.drift`)
+- ``store.alerts``: alert transitions, alert policy state, the delivery outbox (:mod:`~infra.store.alerts`)
+- ``store.retrain``: retraining runs and probe versions (:mod:`~infra.store.retrain`)
+- ``store.audit``: the audit trail (:mod:`~infra.store.audit`)
+- ``store.segments``: segment disparity results and progress (:mod:`~infra.store.segments`)
+- ``store.aggregates``: overviews, usage and outcome counts for the dashboard and analytics
+  (:mod:`~infra.store.aggregates`)
 
 One ``Store`` is shared by all threads of the process that owns it (the sink writes, the API and the
-scheduler read). Calls on the embedded engine are serialised with a lock; against a server, the HTTP
-client runs without a session so its connection pool serves threads concurrently.
+scheduler read); its repositories share one :class:`~infra.store.client.Client`, which serialises calls
+on the embedded engine with a lock.
 
 Every read that returns events, feedback or scores deduplicates (``FINAL``): an event delivered twice
 is counted and returned once.
@@ -14,23 +23,22 @@ is counted and returned once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import clickhouse_connect
 from pydantic import SecretStr
 
-from infra.audit import AuditEntry
 from infra.store import dsn as dsn_lib
-from infra.store import rows as row_lib
-from infra.store.analytics import AnalyticsQueries
+from infra.store.aggregates import AggregateRepository
+from infra.store.alerts import AlertRepository
+from infra.store.audit import AuditRepository
+from infra.store.client import Client
 from infra.store.ddl import DdlContext, quote
+from infra.store.drift import DriftRepository
 from infra.store.errors import StoreLockedError, StoreOpenError
+from infra.store.events import EventRepository
 from infra.store.migrate import (
     AppliedMigration,
     Migration,
@@ -39,27 +47,13 @@ from infra.store.migrate import (
     load_migrations,
     reconcile_retention,
 )
-from infra.store.reads_dashboard import DashboardQueries
-from infra.store.reads_drift import Delivery, DriftQueries
-from infra.store.reads_events import EventQueries, InferenceWindow, JoinedFeedback, StreamSpan
-from infra.store.reads_retrain import ReferencePin, RetrainQueries
-from schemas import Alert, DeadLetter, DriftResult, RetrainRun, ScoredFeedback, ScoredInference, StreamKey
-from schemas.retrain import ProbeVersion
+from infra.store.retrain import RetrainRepository
+from infra.store.segments import SegmentRepository
 
 if TYPE_CHECKING:
     from infra.settings import Settings
 
-__all__ = [
-    "TABLES",
-    "Delivery",
-    "InferenceWindow",
-    "JoinedFeedback",
-    "ReferencePin",
-    "Store",
-    "StreamSpan",
-    "connect",
-]
-
+__all__ = ["TABLES", "Store", "connect"]
 logger = logging.getLogger(__name__)
 
 TABLES = (
@@ -89,17 +83,23 @@ def _scrub(message: str, *secrets: str | None) -> str:
     return message
 
 
-class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, AnalyticsQueries):
+class Store:
     """driftloop's ClickHouse store. Open with ``Store.open(dsn, ...)`` or ``connect(settings)``."""
 
     def __init__(self, client: Any, *, dsn: str, ddl: DdlContext, embedded: bool) -> None:
-        self._client = client
+        self._client = Client(client, database=ddl.database, embedded=embedded)
         self._ddl = ddl
         self.dsn = dsn
         """The DSN without its password."""
         self.embedded = embedded
-        self._lock: contextlib.AbstractContextManager[Any] = threading.RLock() if embedded else contextlib.nullcontext()
         self._closed = False
+        self.events = EventRepository(self._client)
+        self.drift = DriftRepository(self._client)
+        self.alerts = AlertRepository(self._client)
+        self.retrain = RetrainRepository(self._client)
+        self.audit = AuditRepository(self._client)
+        self.segments = SegmentRepository(self._client)
+        self.aggregates = AggregateRepository(self._client)
 
     # ---- opening and closing ----------------------------------------------------------------
 
@@ -137,7 +137,7 @@ class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, Analyt
         except ValueError as exc:
             raise StoreOpenError(f"cannot open the ClickHouse store {shown}: {exc}") from exc
         secret = password.get_secret_value() if password is not None else parsed.password
-        client = cls._client(parsed, shown, username, secret, secure, connect_timeout_s)
+        client = cls._new_client(parsed, shown, username, secret, secure, connect_timeout_s)
         store = cls(client, dsn=shown, ddl=ddl, embedded=parsed.embedded)
         try:
             try:
@@ -157,7 +157,7 @@ class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, Analyt
         return store
 
     @staticmethod
-    def _client(
+    def _new_client(
         parsed: dsn_lib.ParsedDsn,
         shown: str,
         username: str | None,
@@ -203,7 +203,7 @@ class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, Analyt
 
     def close(self) -> None:
         """Close the connection; safe to call twice."""
-        with self._lock:
+        with self._client.lock:
             if self._closed:
                 return
             self._closed = True
@@ -231,89 +231,33 @@ class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, Analyt
     def migrate(self, migrations: list[Migration] | None = None) -> list[Migration]:
         """Apply pending migrations and the configured retention; return the migrations applied."""
         migrations = load_migrations() if migrations is None else migrations
-        with self._lock:
-            done = apply_migrations(self._client, self._ddl, migrations)
-            altered = reconcile_retention(self._client, self._ddl, migrations)
+        with self._client.lock:
+            done = apply_migrations(self._client.raw, self._ddl, migrations)
+            altered = reconcile_retention(self._client.raw, self._ddl, migrations)
         if altered:
             logger.info("retention changed for tables %s", ", ".join(altered))
         return done
 
     def applied_migrations(self) -> list[AppliedMigration]:
-        with self._lock:
-            return applied_migrations(self._client, self._ddl)
+        with self._client.lock:
+            return applied_migrations(self._client.raw, self._ddl)
 
     def show_create_table(self, table: str) -> str:
         """The engine's ``SHOW CREATE TABLE`` for one of ``TABLES`` (its storage table on a cluster)."""
         if table not in TABLES:
             raise ValueError(f"unknown table {table!r}; the store has {', '.join(TABLES)}")
-        with self._lock:
-            return str(self._client.command(f"SHOW CREATE TABLE {self._ddl.storage_table(table)}"))
+        return str(self._client.command(f"SHOW CREATE TABLE {self._ddl.storage_table(table)}"))
 
-    # ---- low level ----------------------------------------------------------------------------
-
-    def _insert(self, table: str, columns: row_lib.Columns) -> int:
-        names, data = columns
-        if not data or not data[0]:
-            return 0
-        with self._lock:
-            self._client.insert(table, data, column_names=names, column_oriented=True, database=self.database)
-        return len(data[0])
-
-    def _rows(self, sql: str, params: dict[str, Any] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-        with self._lock:
-            result = self._client.query(sql, parameters=params or {}, **kwargs)
-        names = result.column_names
-        return [dict(zip(names, row, strict=True)) for row in result.result_rows]
-
-    def _scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
-        with self._lock:
-            return self._client.query(sql, parameters=params or {}).first_row[0]
+    # ---- health ------------------------------------------------------------------------------
 
     def ping(self) -> bool:
         """True when the engine answers a query."""
         if self._closed:
             return False
         try:
-            with self._lock:
-                return bool(self._client.ping())
+            return self._client.ping()
         except Exception:
             return False
-
-    # ---- writes -------------------------------------------------------------------------------
-
-    def insert_inferences(self, rows: Sequence[ScoredInference]) -> int:
-        """Store scored events and their safety scores; return how many events were written.
-
-        Safe to repeat: a row stored twice is deduplicated.
-        """
-        if not rows:
-            return 0
-        self._insert("safety_scores", row_lib.safety_columns(rows))
-        table = row_lib.inference_table(rows)
-        with self._lock:
-            self._client.insert_arrow("inference", table, database=self.database)
-        return table.num_rows
-
-    def insert_feedback(self, rows: Sequence[ScoredFeedback]) -> int:
-        return self._insert("feedback", row_lib.feedback_columns(rows))
-
-    def insert_dead_letters(self, rows: Sequence[DeadLetter]) -> int:
-        return self._insert("dead_letters", row_lib.dead_letter_columns(rows))
-
-    def insert_drift_results(self, results: Sequence[DriftResult]) -> int:
-        """Store drift verdicts; each needs ``stream``, ``window_start`` and ``window_end``.
-
-        A window evaluated again replaces the earlier verdict of the same detector and feature.
-        """
-        return self._insert("drift_scores", row_lib.drift_columns(results))
-
-    def insert_alerts(self, alerts: Sequence[Alert]) -> int:
-        return self._insert("alerts", row_lib.alert_columns(alerts))
-
-    def insert_retrain_runs(self, runs: Sequence[RetrainRun]) -> int:
-        return self._insert("retrain_runs", row_lib.retrain_columns(runs))
-
-    # ---- reads (the rest are in the mixins) ---------------------------------------------------------
 
     def table_counts(self, *, deduplicated: bool = True) -> dict[str, int]:
         """Row count of every table.
@@ -322,156 +266,9 @@ class Store(EventQueries, DriftQueries, RetrainQueries, DashboardQueries, Analyt
         every metrics scrape, but a redelivered row counts twice until a background merge drops it.
         """
         final = "FINAL" if deduplicated else ""
-        sql = " UNION ALL ".join(f"SELECT '{table}', count() FROM {table} {final}" for table in TABLES)
-        with self._lock:
-            counts = dict(self._client.query(sql).result_rows)
+        sql = " UNION ALL ".join(f"SELECT '{table}' AS name, count() AS n FROM {table} {final}" for table in TABLES)
+        counts = {r["name"]: r["n"] for r in self._client.rows(sql)}
         return {table: int(counts[table]) for table in TABLES}
-
-    # ---- retraining ---------------------------------------------------------------------------
-
-    def insert_probe_versions(self, versions: Sequence[ProbeVersion]) -> int:
-        """Record registry entries; writing a version again (e.g. once promoted) replaces its row."""
-        names = [
-            "task",
-            "version",
-            "parent_version",
-            "run_id",
-            "snapshot_sha256",
-            "embedder",
-            "artefact_path",
-            "n_train",
-            "metrics",
-            "promoted",
-            "created_at",
-        ]
-        data = [[getattr(v, name) for v in versions] for name in names]
-        data[names.index("created_at")] = [row_lib.utc(v.created_at) for v in versions]
-        return self._insert("probe_versions", (names, data))
-
-    # ---- window evaluation state (monitor.windows) --------------------------------------------
-
-    def set_monitor_progress(self, stream: StreamKey, window_end: datetime) -> None:
-        self._insert(
-            "monitor_progress",
-            (
-                ["app", "model", "model_version", "window_end"],
-                [[stream.app], [stream.model], [stream.model_version], [row_lib.utc(window_end)]],
-            ),
-        )
-
-    def pin_reference(self, stream: StreamKey, start: datetime, end: datetime, note: str = "") -> ReferencePin:
-        """Pin ``[start, end)`` of event time as the stream's reference; replaces an earlier pin."""
-        if end <= start:
-            raise ValueError("a reference window needs start < end")
-        self._insert_pin(stream, start, end, active=True, note=note)
-        pin = self.reference_pin(stream)
-        assert pin is not None
-        return pin
-
-    def unpin_reference(self, stream: StreamKey) -> None:
-        """Drop the stream's pinned reference: it goes back to the trailing reference."""
-        epoch = datetime.fromtimestamp(0, tz=UTC)
-        self._insert_pin(stream, epoch, epoch, active=False, note="")
-
-    def _insert_pin(self, stream: StreamKey, start: datetime, end: datetime, *, active: bool, note: str) -> None:
-        self._insert(
-            "reference_pins",
-            (
-                ["app", "model", "model_version", "reference_start", "reference_end", "active", "note", "pinned_at"],
-                [
-                    [stream.app],
-                    [stream.model],
-                    [stream.model_version],
-                    [row_lib.utc(start)],
-                    [row_lib.utc(end)],
-                    [active],
-                    [note],
-                    [datetime.now(UTC)],
-                ],
-            ),
-        )
-
-    def save_alert_policy_states(self, states: dict[str, str]) -> int:
-        now = datetime.now(UTC)
-        keys = sorted(states)
-        return self._insert(
-            "alert_policy_state",
-            (["dedup_key", "state", "updated_at"], [keys, [states[k] for k in keys], [now] * len(keys)]),
-        )
-
-    # ---- alert delivery outbox (monitor.alerting) ---------------------------------------------
-
-    _DELIVERY_COLUMNS = (
-        "alert_id",
-        "sink",
-        "created_at",
-        "payload",
-        "delivered",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "updated_at",
-    )
-
-    def _write_deliveries(self, rows: Sequence[Delivery]) -> int:
-        now = datetime.now(UTC)
-        return self._insert(
-            "alert_outbox",
-            (
-                list(self._DELIVERY_COLUMNS),
-                [
-                    [d.alert_id for d in rows],
-                    [d.sink for d in rows],
-                    [row_lib.utc(d.created_at) for d in rows],
-                    [d.payload for d in rows],
-                    [d.delivered for d in rows],
-                    [d.attempts for d in rows],
-                    [row_lib.utc(d.next_attempt_at or d.created_at) for d in rows],
-                    [d.last_error for d in rows],
-                    [now] * len(rows),
-                ],
-            ),
-        )
-
-    def enqueue_deliveries(self, rows: Sequence[Delivery]) -> int:
-        """Add pending deliveries; an (alert, sink) pair already in the outbox is left as it is."""
-        if not rows:
-            return 0
-        known = {
-            (r["alert_id"], r["sink"])
-            for r in self._rows(
-                "SELECT alert_id, sink FROM alert_outbox WHERE alert_id IN {ids:Array(String)}",
-                {"ids": sorted({d.alert_id for d in rows})},
-            )
-        }
-        return self._write_deliveries([d for d in rows if (d.alert_id, d.sink) not in known])
-
-    def update_deliveries(self, rows: Sequence[Delivery]) -> int:
-        """Record attempts: the new row of each (alert, sink) replaces the earlier one."""
-        return self._write_deliveries(rows)
-
-    # ---- audit trail (infra.audit) ----------------------------------------------------------------
-
-    def insert_audit(self, entries: Sequence[AuditEntry]) -> int:
-        """Append audit entries (an entry written twice is kept once)."""
-        rows = [
-            (
-                e.audit_id,
-                row_lib.utc(e.at),
-                e.action.value,
-                e.actor_kind.value,
-                e.actor,
-                e.stream.app if e.stream else "",
-                e.stream.model if e.stream else "",
-                e.stream.model_version if e.stream else "",
-                e.subject,
-                e.summary,
-                e.evidence_json(),
-            )
-            for e in entries
-        ]
-        data = [list(column) for column in zip(*rows, strict=True)] if rows else []
-        return self._insert("audit", (list(self._AUDIT_COLUMNS), data))
 
 
 def connect(settings: Settings, *, migrate: bool = True) -> Store:

@@ -1,7 +1,19 @@
-"""WHERE clauses for the store's queries, built from fixed fragments with every value a bound parameter."""
+"""The WHERE builder of every store query: fixed SQL fragments, every value a bound parameter.
+
+Column names come from the code, never from input; values travel as ``{name:Type}`` parameters.
+
+>>> where = Where().stream(StreamKey(app="bot", model="m", model_version="1")).equal("detector", "mmd")
+>>> where.sql()
+'WHERE (app = {a0:String} AND model = {m0:String} AND model_version = {v0:String}) AND detector = {detector:String}'
+>>> where.params["a0"], where.params["detector"]
+('bot', 'mmd')
+>>> Where().equal("detector", None).sql()
+''
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +22,7 @@ from schemas import StreamKey
 
 
 class Where:
-    """WHERE clauses from fixed fragments; every value travels as a bound parameter."""
+    """WHERE clauses joined with AND; each method adds one clause (or none when its value is None)."""
 
     def __init__(self) -> None:
         self.clauses: list[str] = []
@@ -21,22 +33,40 @@ class Where:
         self.params.update(params)
         return self
 
-    def stream(self, stream: StreamKey | None, prefix: str = "") -> Where:
-        if stream is not None:
-            self.add(
-                f"{prefix}app = {{app:String}} AND {prefix}model = {{model:String}} "
-                f"AND {prefix}model_version = {{model_version:String}}",
-                app=stream.app,
-                model=stream.model,
-                model_version=stream.model_version,
-            )
+    def equal(self, column: str, value: Any, sql_type: str = "String") -> Where:
+        """``column = value``, the value bound under the column's name; nothing when ``value`` is None."""
+        if value is not None:
+            self.add(f"{column} = {{{column}:{sql_type}}}", **{column: value})
         return self
 
+    def streams(self, streams: Sequence[StreamKey], prefix: str = "") -> Where:
+        """Rows of any of ``streams`` (all rows when there is none); ``prefix`` qualifies the columns."""
+        alternatives = []
+        for i, s in enumerate(streams):
+            alternatives.append(
+                f"({prefix}app = {{a{i}:String}} AND {prefix}model = {{m{i}:String}} "
+                f"AND {prefix}model_version = {{v{i}:String}})"
+            )
+            self.params.update({f"a{i}": s.app, f"m{i}": s.model, f"v{i}": s.model_version})
+        if alternatives:
+            self.clauses.append(alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})")
+        return self
+
+    def stream(self, stream: StreamKey | None, prefix: str = "") -> Where:
+        return self.streams([] if stream is None else [stream], prefix)
+
     def time(self, column: str, start: datetime | None, end: datetime | None) -> Where:
+        """``start <= column < end``, either bound left out when None."""
         if start is not None:
             self.add(f"{column} >= {{start:DateTime64(6, 'UTC')}}", start=row_lib.utc(start))
         if end is not None:
             self.add(f"{column} < {{end:DateTime64(6, 'UTC')}}", end=row_lib.utc(end))
+        return self
+
+    def tags(self, tag_filter: Mapping[str, str] | None) -> Where:
+        """``tags[name] = value`` for each item of ``tag_filter``."""
+        for i, (name, value) in enumerate(sorted((tag_filter or {}).items())):
+            self.add(f"tags[{{tk{i}:String}}] = {{tv{i}:String}}", **{f"tk{i}": name, f"tv{i}": value})
         return self
 
     def sql(self) -> str:

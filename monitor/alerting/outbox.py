@@ -85,13 +85,13 @@ class AlertOutbox:
             for a in alerts
             for name in self.sinks
         ]
-        return self.store.enqueue_deliveries(rows)
+        return self.store.alerts.enqueue_deliveries(rows)
 
     def deliver_due(self, limit: int = 1000) -> DeliveryReport:
         """Send every pending delivery that is due; one round at a time (calls from threads are serialised)."""
         report = DeliveryReport()
         with self._lock:
-            due = self.store.deliveries(pending=True, due_before=self._clock(), limit=limit)
+            due = self.store.alerts.deliveries(pending=True, due_before=self._clock(), limit=limit)
             updates = []
             for delivery in due:
                 sink = self.sinks.get(delivery.sink)
@@ -100,7 +100,7 @@ class AlertOutbox:
                 updated = self._attempt(sink, delivery)
                 updates.append(updated)
                 (report.delivered if updated.delivered else report.failed).append(updated)
-            self.store.update_deliveries(updates)
+            self.store.alerts.update_deliveries(updates)
         return report
 
     def _attempt(self, sink: AlertSink, delivery: Delivery) -> Delivery:

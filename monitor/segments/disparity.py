@@ -19,7 +19,7 @@ from detectors.compare import compare_rates, rate_estimate
 from detectors.drift import correct
 from detectors.drift.base import decide
 from infra.settings import SegmentSettings
-from infra.store.analytics import OutcomeCounts
+from infra.store.aggregates import OutcomeCounts
 from schemas import DriftDecision, DriftResult, RateComparison, RateEstimate, SegmentDisparity, SegmentRates, StreamKey
 
 DETECTOR = "disparity"

@@ -33,7 +33,7 @@ import numpy as np
 from detectors.drift import correct
 from infra.settings import DriftTestSpec, Settings
 from infra.store import Store
-from infra.store.analytics import OutcomeCounts
+from infra.store.aggregates import OutcomeCounts
 from monitor.segments.disparity import feature_name
 from monitor.windows.drift_tests import build_detector
 from monitor.windows.evaluate import WindowEvaluator, insufficient_result, too_few_samples
@@ -159,7 +159,7 @@ class SegmentDriftEvaluator:
     ) -> dict[str, dict[Segment, Sample]]:
         seg = self.settings.segments
         return {
-            feature: self.store.segment_embedding_samples(
+            feature: self.store.events.segment_embedding_samples(
                 stream,
                 window.start,
                 window.end,
@@ -176,7 +176,7 @@ class SegmentDriftEvaluator:
         """The drift results of ``segments`` in one window of ``stream`` (not stored, no alerts)."""
         if not self.settings.segments.drift_tests or not segments:
             return []
-        reference, _ = self._references.reference_for(stream, window, self.store.reference_pin(stream))
+        reference, _ = self._references.reference_for(stream, window, self.store.drift.reference_pin(stream))
         current = self._samples(stream, window, segments)
         ref_samples = None if reference is None else self._samples(stream, reference, segments)
         return segment_drift_tests(

@@ -114,7 +114,7 @@ class SegmentMonitor:
 
     def _evaluate(self, stream: StreamKey, window: Window) -> _WindowResults:
         seg = self.settings.segments
-        counts = self.store.outcome_counts(
+        counts = self.store.aggregates.outcome_counts(
             [stream],
             window.start,
             window.end,
@@ -139,8 +139,8 @@ class SegmentMonitor:
         now = now or self.clock()
         with self._lock:
             states = self._policy_states()
-            progress = self.store.segment_progress()
-            spans = self.store.stream_spans(since=now - timedelta(seconds=self.settings.monitor.idle_after_s))
+            progress = self.store.segments.progress()
+            spans = self.store.events.stream_spans(since=now - timedelta(seconds=self.settings.monitor.idle_after_s))
             horizon = evaluation_horizon(now, self.watermark, active=bool(spans))
             for span in spans:
                 start = progress.get(span.stream) or floor_time(span.first_event, seg.window_s)
@@ -159,8 +159,8 @@ class SegmentMonitor:
         evaluated: _WindowResults,
         states: dict[str, PolicyState],
     ) -> list[Alert]:
-        self.store.insert_segment_results(evaluated.disparities)
-        self.store.insert_drift_results(evaluated.drift)
+        self.store.segments.insert(evaluated.disparities)
+        self.store.drift.insert(evaluated.drift)
         by_feature = {f"{d.metric}:{d.tag}={d.value}": d for d in evaluated.disparities}
         policy = AlertPolicy(self.settings.segments.policy)
         alerts: list[Alert] = []
@@ -178,12 +178,12 @@ class SegmentMonitor:
             else:
                 alerts.append(drift_alert(transition, key, evaluated.drift))
         if alerts:
-            self.store.insert_alerts(alerts)
+            self.store.alerts.insert(alerts)
             if self.outbox is not None:
                 self.outbox.enqueue(alerts)
         if touched:
-            self.store.save_alert_policy_states({k: s.model_dump_json() for k, s in touched.items()})
-        self.store.set_segment_progress(stream, window.end)
+            self.store.alerts.save_policy_states({k: s.model_dump_json() for k, s in touched.items()})
+        self.store.segments.set_progress(stream, window.end)
         states.update(touched)
         return alerts
 
@@ -191,7 +191,7 @@ class SegmentMonitor:
         if self._states is None:
             self._states = {
                 key: PolicyState.model_validate_json(raw)
-                for key, raw in self.store.alert_policy_states().items()
+                for key, raw in self.store.alerts.policy_states().items()
                 if ":disparity:" in key or ":drift:" in key  # segment drift keys: drift_dedup_key of a segment
             }
         return self._states

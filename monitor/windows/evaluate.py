@@ -142,7 +142,7 @@ class WindowEvaluator:
         if cached is not None and limit is None:
             self._windows.move_to_end(key)
             return cached
-        sample = self.store.inference_window(
+        sample = self.store.events.window(
             stream, window.start, window.end, limit=limit or self.settings.monitor.max_current
         )
         if limit is None:

@@ -142,13 +142,13 @@ class Monitor:
         size = self.settings.drift.window_s
         with self._lock:
             states = self._policy_states()
-            progress = self.store.monitor_progress()
-            spans = self.store.stream_spans(since=now - timedelta(seconds=monitor.idle_after_s))
+            progress = self.store.drift.progress()
+            spans = self.store.events.stream_spans(since=now - timedelta(seconds=monitor.idle_after_s))
             horizon = evaluation_horizon(now, self.watermark, active=bool(spans))
             for span in spans:
                 stream = span.stream
                 start = progress.get(stream) or floor_time(span.first_event, size)
-                pin = self.store.reference_pin(stream)
+                pin = self.store.drift.reference_pin(stream)
                 windows = list(closed_windows(start, horizon, size, monitor.grace_s, limit=monitor.max_windows_per_run))
                 for window in windows:
                     evaluation = self.evaluator.evaluate(stream, window, pin)
@@ -178,7 +178,7 @@ class Monitor:
         return total
 
     def _record(self, evaluation: WindowEvaluation, states: dict[str, PolicyState]) -> list[Alert]:
-        self.store.insert_drift_results(evaluation.results)
+        self.store.drift.insert(evaluation.results)
         alerts: list[Alert] = []
         touched: dict[str, PolicyState] = {}
         for result in evaluation.results:
@@ -192,13 +192,13 @@ class Monitor:
             if transition is not None:
                 alerts.append(self._alert(transition, key, evaluation))
         if alerts:
-            self.store.insert_alerts(alerts)
+            self.store.alerts.insert(alerts)
             self.outbox.enqueue(alerts)
             for alert in alerts:
                 record_alert_transition(self.store, alert)
         if touched:
-            self.store.save_alert_policy_states({k: s.model_dump_json() for k, s in touched.items()})
-        self.store.set_monitor_progress(evaluation.stream, evaluation.window.end)
+            self.store.alerts.save_policy_states({k: s.model_dump_json() for k, s in touched.items()})
+        self.store.drift.set_progress(evaluation.stream, evaluation.window.end)
         states.update(touched)  # only once everything is stored: a failed window is replayed from the old state
         return alerts
 
@@ -231,7 +231,7 @@ class Monitor:
     def _policy_states(self) -> dict[str, PolicyState]:
         if self._states is None:
             self._states = {
-                key: PolicyState.model_validate_json(raw) for key, raw in self.store.alert_policy_states().items()
+                key: PolicyState.model_validate_json(raw) for key, raw in self.store.alerts.policy_states().items()
             }
         return self._states
 

@@ -43,15 +43,15 @@ def set_reference(
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("reference start and end need a time zone (UTC recommended)")
-    events = store.count_inferences(stream.app, stream.model, stream.model_version, start, end)
-    pin = store.pin_reference(stream, start, end, note=note)
+    events = store.events.count(stream.app, stream.model, stream.model_version, start, end)
+    pin = store.drift.pin_reference(stream, start, end, note=note)
     return PinnedReference(pin=pin, events=events, enough=events >= min_samples)
 
 
 def clear_reference(store: Store, stream: StreamKey) -> None:
     """Back to the trailing reference for windows evaluated from now on."""
-    store.unpin_reference(stream)
+    store.drift.unpin_reference(stream)
 
 
 def show_reference(store: Store, stream: StreamKey) -> ReferencePin | None:
-    return store.reference_pin(stream)
+    return store.drift.reference_pin(stream)

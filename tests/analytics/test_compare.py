@@ -66,14 +66,14 @@ def test_experiment_tag_restricts_both_versions(store: Store, tmp_path) -> None:
 def test_usage_aggregates(store: Store) -> None:
     store_demo(store, _demo(6))
     start = recent_start(2)
-    total = store.usage_totals(None, None, group_by="none")[0]
-    by_version = store.usage_totals(None, None, group_by="version")
+    total = store.aggregates.usage_totals(None, None, group_by="none")[0]
+    by_version = store.aggregates.usage_totals(None, None, group_by="version")
     assert total["requests"] == 3000 == sum(r["requests"] for r in by_version)
     assert 0 < total["users"] <= 400 and total["users"] < total["sessions"] < total["requests"]
     assert total["requests_per_user"] == pytest.approx(total["with_user"] / total["users"])
     assert sum(r["cost_usd"] for r in by_version) == pytest.approx(total["cost_usd"])
     assert sum(r["tokens_out"] for r in by_version) == total["tokens_out"] > 0
-    top = store.usage_totals(None, None, group_by="model", order_by_cost=True)
+    top = store.aggregates.usage_totals(None, None, group_by="model", order_by_cost=True)
     assert [r["cost_usd"] for r in top] == sorted((r["cost_usd"] for r in top), reverse=True)
-    series = store.usage_series(start, start.replace(hour=start.hour) + (recent_start(0) - start), 1800)
+    series = store.aggregates.usage_series(start, start.replace(hour=start.hour) + (recent_start(0) - start), 1800)
     assert sum(p["requests"] for p in series) == 3000 and len(series) >= 2

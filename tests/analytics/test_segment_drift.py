@@ -77,7 +77,7 @@ def _store_embedded(store: Store, embedder: Embedder, config: DemoConfig, shifte
         ScoredInference(event=e, received_at=e.event_time, prompt_embedding=v.tolist(), embedding_model="test")
         for e, v in zip(events, vectors, strict=True)
     ]
-    return store.insert_inferences(rows)
+    return store.events.insert(rows)
 
 
 def _reference(config: DemoConfig) -> tuple[datetime, datetime]:
@@ -118,9 +118,9 @@ def test_a_segment_that_shifts_topic_is_flagged_and_named(store: Store, tmp_path
     assert f"locale={SHIFTED}" in firing[0].summary and firing[0].drift is not None
     assert firing[0].drift.feature == shifted_feature and firing[0].drift.config["feature"] == shifted_feature
 
-    stored = store.drift_results(STREAM, detector="nearest_neighbour", limit=100_000)
+    stored = store.drift.results(STREAM, detector="nearest_neighbour", limit=100_000)
     assert {(r.feature, r.window_start) for r in stored if r.decision is DriftDecision.DRIFT} == drifted
-    assert {a.dedup_key for a in store.alerts(STREAM)} == {firing[0].dedup_key}
+    assert {a.dedup_key for a in store.alerts.page(STREAM)} == {firing[0].dedup_key}
     assert monitor.run_once().windows == 0
 
 
@@ -146,7 +146,7 @@ def test_small_segments_and_missing_reference_are_not_tested(store: Store, tmp_p
     rows = [
         ScoredInference(event=e, received_at=e.event_time, prompt_embedding=rng.normal(size=8).tolist()) for e in events
     ]
-    store.insert_inferences(rows)
+    store.events.insert(rows)
     settings = _settings(tmp_path, drift_min_samples=50).model_copy(
         update={"monitor": Settings().monitor.model_copy(update={"reference": "pinned"})}
     )
@@ -171,7 +171,7 @@ def test_samples_are_capped_per_side_and_deterministic(store: Store, tmp_path: P
     rng = np.random.default_rng(1)
     config = _demo(34, shift=False).model_copy(update={"count": 2000})
     events = [i.event for i in generate(config) if i.event is not None]
-    store.insert_inferences(
+    store.events.insert(
         [
             ScoredInference(event=e, received_at=e.event_time, prompt_embedding=rng.normal(size=8).tolist())
             for e in events
@@ -179,13 +179,13 @@ def test_samples_are_capped_per_side_and_deterministic(store: Store, tmp_path: P
     )
     segments = [("locale", "en-US"), ("locale", "en-GB"), ("locale", "nowhere")]
     start, end = config.start, config.start + timedelta(hours=HOURS)
-    first = store.segment_embedding_samples(STREAM, start, end, segments, limit=40)
-    again = store.segment_embedding_samples(STREAM, start, end, segments, limit=40)
+    first = store.events.segment_embedding_samples(STREAM, start, end, segments, limit=40)
+    again = store.events.segment_embedding_samples(STREAM, start, end, segments, limit=40)
     assert set(first) == {("locale", "en-US"), ("locale", "en-GB")}  # a segment without events is absent
     for key, (vectors, texts) in first.items():
         assert vectors.shape == (40, 8) and len(texts) == 40
         assert np.array_equal(vectors, again[key][0]) and texts == again[key][1]
-    larger = store.segment_embedding_samples(STREAM, start, end, segments, limit=10_000)
+    larger = store.events.segment_embedding_samples(STREAM, start, end, segments, limit=10_000)
     n_us = sum(e.tags["locale"] == "en-US" for e in events)
     assert len(larger[("locale", "en-US")][1]) == n_us
 

@@ -61,9 +61,9 @@ def test_segment_with_worse_feedback_raises_an_alert_naming_it(store: Store, tmp
         "vs rest",
     ):
         assert needle in summary
-    stored = store.segment_results(STREAM, disparate_only=True)
+    stored = store.segments.results(STREAM, disparate_only=True)
     assert {(d.value, d.metric) for d in stored} == {("en-IN", "thumbs_down")}
-    assert store.alerts(STREAM)[0].kind is AlertKind.DISPARITY
+    assert store.alerts.page(STREAM)[0].kind is AlertKind.DISPARITY
     assert monitor.run_once().windows == 0  # progress is kept: nothing evaluated twice
 
 
@@ -80,9 +80,9 @@ def test_rare_values_are_pooled_under_other(store: Store, tmp_path) -> None:  # 
     store_demo(store, _demo(5))
     monitor = SegmentMonitor(_settings(tmp_path, max_values=2, tags=["locale"]), store)
     start = recent_start(HOURS + 1)
-    counts = store.outcome_counts(
+    counts = store.aggregates.outcome_counts(
         [STREAM], start, start + timedelta(hours=HOURS), segment_tags=["locale"], max_values=2
     )
     assert {c.value for c in counts} == {"en-US", "en-GB", "other"}
-    assert sum(c.events for c in counts) == store.count_inferences(app=APP)
+    assert sum(c.events for c in counts) == store.events.count(app=APP)
     assert monitor.run_once().windows >= HOURS

@@ -9,7 +9,7 @@ import pytest
 
 from detectors.compare import compare_rates, compare_samples, wilson_interval
 from infra.settings import SegmentSettings
-from infra.store.analytics import OutcomeCounts
+from infra.store.aggregates import OutcomeCounts
 from monitor.segments.disparity import disparity_tests
 from schemas import RateTest, StreamKey
 

@@ -74,13 +74,13 @@ def store_demo(
             assert item.feedback is not None
             feedback.append(ScoredFeedback(feedback=item.feedback, received_at=item.at))
         if len(calls) >= batch:
-            n_calls += store.insert_inferences(calls)
+            n_calls += store.events.insert(calls)
             calls = []
         if len(feedback) >= batch:
-            n_feedback += store.insert_feedback(feedback)
+            n_feedback += store.events.insert_feedback(feedback)
             feedback = []
-    n_calls += store.insert_inferences(calls)
-    n_feedback += store.insert_feedback(feedback)
+    n_calls += store.events.insert(calls)
+    n_feedback += store.events.insert_feedback(feedback)
     return n_calls, n_feedback
 
 

@@ -164,7 +164,7 @@ def seed(store: Store, now: datetime) -> Seeded:
                 for detector in ("jailbreak", "pii")
             ]
             rows.append(ScoredInference(event=event, received_at=now, safety=safety))
-        store.insert_inferences(rows)
+        store.events.insert(rows)
         out.events[stream] = n
         out.breached[stream] = len(range(0, n, every))
         feedback = [
@@ -180,7 +180,7 @@ def seed(store: Store, now: datetime) -> Seeded:
             )
             for i in range(0, 20)
         ]
-        store.insert_feedback(feedback)
+        store.events.insert_feedback(feedback)
         out.thumbs[stream] = (20, len(range(0, 20, 4)))
     drift = []
     for w in range(6):
@@ -207,7 +207,7 @@ def seed(store: Store, now: datetime) -> Seeded:
                 reference_end=now - timedelta(hours=2),
             )
         )
-    store.insert_drift_results(drift)
+    store.drift.insert(drift)
     fired = Alert(
         alert_id="al-fired",
         kind=AlertKind.DRIFT,
@@ -235,8 +235,8 @@ def seed(store: Store, now: datetime) -> Seeded:
         update={"alert_id": "al-old-resolved", "state": AlertState.RESOLVED, "created_at": now - timedelta(hours=1)}
     )
     out.alerts = [fired, old_fired, resolved]
-    store.insert_alerts(out.alerts)
-    store.insert_retrain_runs(
+    store.alerts.insert(out.alerts)
+    store.retrain.insert_runs(
         [
             RetrainRun(
                 run_id="rt-1",

@@ -112,8 +112,8 @@ def shifted_store(browser_root: Path):
     with Store.open(f"chdb://{root / 'chdb'}", database="shifted") as store:
         scorer = build_scorer(settings)
         for chunk in range(0, len(events), 500):
-            store.insert_inferences(score_batch(scorer, events[chunk : chunk + 500]))
-        store.insert_feedback(
+            store.events.insert(score_batch(scorer, events[chunk : chunk + 500]))
+        store.events.insert_feedback(
             [ScoredFeedback(feedback=i.feedback, received_at=i.at) for i in items if i.feedback is not None]
         )
         monitor = Monitor(settings, store)
@@ -124,7 +124,7 @@ def shifted_store(browser_root: Path):
 
 def test_dashboard_shows_the_injected_shift(shifted_store) -> None:
     settings, store = shifted_store
-    firing = store.alert_page(state=AlertState.FIRING, kind=AlertKind.DRIFT)
+    firing = store.alerts.page(state=AlertState.FIRING, kind=AlertKind.DRIFT)
     assert firing, "the monitor raised no drift alert on the shifted demo traffic"
     stream = firing[0].stream
     api = create_api(ApiContext(settings=settings, store=store, metrics=Metrics()))

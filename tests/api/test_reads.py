@@ -147,7 +147,7 @@ def test_alert_report_is_served_only_from_the_report_dir(client: TestClient, sto
         created_at=datetime.now(UTC),
         summary="s",
     )
-    store.insert_alerts(
+    store.alerts.insert(
         [
             Alert(alert_id="with-report", report_path=str(reports / "r1.html"), **base),
             Alert(alert_id="escape", report_path=str(reports / ".." / "secret.html"), **base),

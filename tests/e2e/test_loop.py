@@ -75,9 +75,9 @@ def test_stable_then_shift_then_alert_then_retrain(service_factory, isolated_env
     assert service.stop() == 0
 
     with connect(settings) as store:
-        results = store.drift_results(STREAM, limit=10_000)
-        alerts = [a for a in store.alerts(STREAM, limit=100) if a.kind is AlertKind.DRIFT]
-        runs = store.retrain_runs(limit=100)
+        results = store.drift.results(STREAM, limit=10_000)
+        alerts = [a for a in store.alerts.page(STREAM, limit=100) if a.kind is AlertKind.DRIFT]
+        runs = store.retrain.runs(limit=100)
 
     evaluated = {r.window_start for r in results if r.window_start is not None}
     assert len(evaluated) >= STABLE_WINDOWS + SHIFTED_WINDOWS - 2, "every closed window is evaluated"

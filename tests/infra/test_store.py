@@ -33,6 +33,7 @@ from infra.store import (
     load_migrations,
     render_all,
 )
+from infra.store.client import Repository
 from schemas import (
     Alert,
     AlertKind,
@@ -135,6 +136,18 @@ def feedback(feedback_id: str, event_id: str, minute: int = 0) -> ScoredFeedback
     return ScoredFeedback(feedback=event, received_at=T0 + timedelta(minutes=minute))
 
 
+# ---- surface ------------------------------------------------------------------------------------
+
+
+def test_store_is_a_connection_with_one_repository_per_table_group(store: Store) -> None:
+    repositories = {name: value for name, value in vars(store).items() if isinstance(value, Repository)}
+    assert set(repositories) == {"events", "drift", "alerts", "retrain", "audit", "segments", "aggregates"}
+    owned = [table for repository in repositories.values() for table in repository.tables]
+    assert sorted(owned) == sorted(TABLES), "every table is written by exactly one repository"
+    methods = {name for name in dir(Store) if not name.startswith("_") and callable(getattr(Store, name))}
+    assert methods == {"open", "close", "migrate", "applied_migrations", "show_create_table", "ping", "table_counts"}
+
+
 # ---- migrations ---------------------------------------------------------------------------------
 
 
@@ -198,9 +211,9 @@ def test_single_node_and_cluster_ddl_from_one_template(store: Store) -> None:
         assert len(distributed) == 1
         assert f"Distributed(`prod`, `dl`, `{table}_local`, cityHash64(" in distributed[0]
     # the engine's own parser accepts every cluster statement (running them needs a real cluster)
-    parse = store._client.query
+    parse = store._client.scalar
     for statement in cluster:
-        formatted = parse("SELECT formatQuery({q:String})", parameters={"q": statement}).first_row[0]
+        formatted = parse("SELECT formatQuery({q:String})", {"q": statement})
         assert "ON CLUSTER prod" in formatted
 
 
@@ -209,18 +222,18 @@ def test_single_node_and_cluster_ddl_from_one_template(store: Store) -> None:
 
 def test_same_events_twice_are_stored_once(store: Store) -> None:
     batch = [scored(i) for i in range(50)]
-    assert store.insert_inferences(batch) == 50
-    store.insert_inferences(batch)
-    store.insert_inferences(batch[:10] + batch[:10])
+    assert store.events.insert(batch) == 50
+    store.events.insert(batch)
+    store.events.insert(batch[:10] + batch[:10])
 
     counts = store.table_counts()
     assert counts["inference"] == 50
     assert counts["safety_scores"] == 100
-    assert store.count_inferences() == 50
-    assert store.count_inferences(app=STREAM.app, start=T0, end=T0 + timedelta(seconds=10)) == 10
-    assert store.streams() == [STREAM]
+    assert store.events.count() == 50
+    assert store.events.count(app=STREAM.app, start=T0, end=T0 + timedelta(seconds=10)) == 10
+    assert store.events.streams() == [STREAM]
 
-    window = store.inference_window(STREAM, T0, T0 + timedelta(hours=1))
+    window = store.events.window(STREAM, T0, T0 + timedelta(hours=1))
     assert len(window) == 50 == len(set(window.event_ids))
     assert window.prompt_embeddings.shape == (50, DIM) and window.prompt_embeddings.dtype == np.float32
     assert window.event_times == sorted(window.event_times)
@@ -231,44 +244,46 @@ def test_same_events_twice_are_stored_once(store: Store) -> None:
 
 def test_window_filters_stream_and_time_and_samples_the_same_events(store: Store) -> None:
     other = StreamKey(app="other", model="gpt-x", model_version="2026-10")
-    store.insert_inferences([scored(i) for i in range(40)] + [scored(i, stream=other) for i in range(40)])
-    window = store.inference_window(STREAM, T0 + timedelta(seconds=10), T0 + timedelta(seconds=30))
+    store.events.insert([scored(i) for i in range(40)] + [scored(i, stream=other) for i in range(40)])
+    window = store.events.window(STREAM, T0 + timedelta(seconds=10), T0 + timedelta(seconds=30))
     assert window.event_ids == [f"support-bot-{i}" for i in range(10, 30)]
 
-    sample = store.inference_window(STREAM, T0, T0 + timedelta(seconds=40), limit=15)
+    sample = store.events.window(STREAM, T0, T0 + timedelta(seconds=40), limit=15)
     assert len(sample) == 15 and set(sample.event_ids) <= {f"support-bot-{i}" for i in range(40)}
-    assert store.inference_window(STREAM, T0, T0 + timedelta(seconds=40), limit=15).event_ids == sample.event_ids
-    assert sorted(store.streams(), key=str) == sorted([STREAM, other], key=str)
-    assert len(store.inference_window(STREAM, T0 - timedelta(days=1), T0)) == 0
+    assert store.events.window(STREAM, T0, T0 + timedelta(seconds=40), limit=15).event_ids == sample.event_ids
+    assert sorted(store.events.streams(), key=str) == sorted([STREAM, other], key=str)
+    assert len(store.events.window(STREAM, T0 - timedelta(days=1), T0)) == 0
 
 
 def test_window_embeddings_stay_aligned_with_events(store: Store) -> None:
     no_response = scored(1).model_copy(update={"response_embedding": []})
     unembedded = scored(2).model_copy(update={"prompt_embedding": [], "response_embedding": []})
-    store.insert_inferences([scored(0), no_response, unembedded])
-    window = store.inference_window(STREAM, T0, T0 + timedelta(minutes=1))
+    store.events.insert([scored(0), no_response, unembedded])
+    window = store.events.window(STREAM, T0, T0 + timedelta(minutes=1))
     assert window.event_ids == ["support-bot-0", "support-bot-1"]
     assert window.prompt_embeddings.shape == window.response_embeddings.shape == (2, DIM)
     assert not np.isnan(window.response_embeddings[0]).any() and np.isnan(window.response_embeddings[1]).all()
-    assert store.count_inferences() == 3
+    assert store.events.count() == 3
 
 
 def test_feedback_before_after_and_for_unknown_events_is_stored_and_joined(store: Store) -> None:
-    store.insert_feedback([feedback("early", "support-bot-1", minute=0)])
-    store.insert_inferences([scored(1), scored(2)])
-    store.insert_feedback([feedback("late", "support-bot-2", minute=1), feedback("orphan", "never-seen", minute=2)])
-    store.insert_feedback([feedback("late", "support-bot-2", minute=1)])
+    store.events.insert_feedback([feedback("early", "support-bot-1", minute=0)])
+    store.events.insert([scored(1), scored(2)])
+    store.events.insert_feedback(
+        [feedback("late", "support-bot-2", minute=1), feedback("orphan", "never-seen", minute=2)]
+    )
+    store.events.insert_feedback([feedback("late", "support-bot-2", minute=1)])
 
     assert store.table_counts()["feedback"] == 3
-    joined = {j.feedback.feedback_id: j for j in store.feedback_joined()}
+    joined = {j.feedback.feedback_id: j for j in store.events.feedback()}
     assert set(joined) == {"early", "late", "orphan"}
     assert joined["early"].stream == STREAM and joined["early"].prompt == "question 1"
     assert joined["late"].stream == STREAM and joined["late"].event_time == T0 + timedelta(seconds=2)
     assert not joined["orphan"].matched and joined["orphan"].prompt is None
     assert joined["orphan"].feedback.kind is FeedbackKind.THUMBS and joined["orphan"].feedback.value == -1
 
-    assert {j.feedback.feedback_id for j in store.feedback_joined(stream=STREAM)} == {"early", "late"}
-    assert [j.feedback.feedback_id for j in store.feedback_joined(start=T0 + timedelta(minutes=1))] == [
+    assert {j.feedback.feedback_id for j in store.events.feedback(stream=STREAM)} == {"early", "late"}
+    assert [j.feedback.feedback_id for j in store.events.feedback(start=T0 + timedelta(minutes=1))] == [
         "late",
         "orphan",
     ]
@@ -277,15 +292,15 @@ def test_feedback_before_after_and_for_unknown_events_is_stored_and_joined(store
 def test_bound_parameters_survive_quotes_and_injection_attempts(store: Store) -> None:
     nasty = StreamKey(app="x'); DROP TABLE inference; --", model='m"\\', model_version="{app:String}")
     prompt = "it's a \"quote\" \\ and '; DELETE FROM feedback WHERE 1; -- {limit:UInt64}"
-    store.insert_inferences([scored(1, stream=nasty, prompt=prompt)])
-    store.insert_feedback([feedback("f'1", "x'); DROP TABLE inference; ---1")])
+    store.events.insert([scored(1, stream=nasty, prompt=prompt)])
+    store.events.insert_feedback([feedback("f'1", "x'); DROP TABLE inference; ---1")])
 
-    assert store.streams() == [nasty]
-    window = store.inference_window(nasty, T0, T0 + timedelta(minutes=1))
+    assert store.events.streams() == [nasty]
+    window = store.events.window(nasty, T0, T0 + timedelta(minutes=1))
     assert window.prompts == [prompt]
-    assert store.count_inferences(app="' OR '1'='1") == 0
-    assert store.count_inferences(app=nasty.app, model=nasty.model, model_version=nasty.model_version) == 1
-    assert [j.feedback.feedback_id for j in store.feedback_joined(stream=nasty)] == ["f'1"]
+    assert store.events.count(app="' OR '1'='1") == 0
+    assert store.events.count(app=nasty.app, model=nasty.model, model_version=nasty.model_version) == 1
+    assert [j.feedback.feedback_id for j in store.events.feedback(stream=nasty)] == ["f'1"]
     assert store.table_counts()["inference"] == 1
 
 
@@ -303,10 +318,10 @@ def test_dead_letters_keep_their_bytes_and_dedup_on_source_position(store: Store
         )
         for s in (0, 30)
     ]
-    store.insert_dead_letters(letters[:1])
-    store.insert_dead_letters(letters[1:])
-    assert store.dead_letter_count() == 1
-    (stored,) = store.dead_letters()
+    store.events.insert_dead_letters(letters[:1])
+    store.events.insert_dead_letters(letters[1:])
+    assert store.events.dead_letter_count() == 1
+    (stored,) = store.events.dead_letters()
     assert stored.original == original and stored.error_kind is RejectionKind.NOT_JSON
 
 
@@ -332,14 +347,14 @@ def drift(statistic: float, window_start: datetime = T0) -> DriftResult:
 
 
 def test_drift_window_evaluated_again_replaces_the_first_verdict(store: Store) -> None:
-    store.insert_drift_results([drift(0.1), drift(0.2, T0 + timedelta(minutes=5))])
-    store.insert_drift_results([drift(0.3)])
-    results = store.drift_results(STREAM)
+    store.drift.insert([drift(0.1), drift(0.2, T0 + timedelta(minutes=5))])
+    store.drift.insert([drift(0.3)])
+    results = store.drift.results(STREAM)
     assert [(r.window_start, r.statistic) for r in results] == [(T0, 0.3), (T0 + timedelta(minutes=5), 0.2)]
     assert results[0].clusters[0].examples == ["book a flight"] and results[0].config == {"permutations": 500}
     assert store.table_counts()["drift_scores"] == 2
     with pytest.raises(ValueError, match="window"):
-        store.insert_drift_results([drift(0.1).model_copy(update={"stream": None})])
+        store.drift.insert([drift(0.1).model_copy(update={"stream": None})])
 
 
 def test_alerts_and_retrain_runs_round_trip(store: Store) -> None:
@@ -356,9 +371,9 @@ def test_alerts_and_retrain_runs_round_trip(store: Store) -> None:
         drift=drift(0.3),
     )
     resolved = alert.model_copy(update={"state": AlertState.RESOLVED, "created_at": T0 + timedelta(minutes=10)})
-    store.insert_alerts([alert, resolved, alert])
-    assert store.alerts() == [resolved, alert]
-    assert store.alerts(state=AlertState.FIRING) == [alert]
+    store.alerts.insert([alert, resolved, alert])
+    assert store.alerts.page() == [resolved, alert]
+    assert store.alerts.page(state=AlertState.FIRING) == [alert]
 
     run = RetrainRun(
         run_id="r1",
@@ -369,8 +384,8 @@ def test_alerts_and_retrain_runs_round_trip(store: Store) -> None:
         metrics={"auc": 0.9},
     )
     done = run.model_copy(update={"status": RetrainStatus.SUCCEEDED, "updated_at": T0 + timedelta(minutes=1)})
-    store.insert_retrain_runs([run, done, done])
-    assert store.retrain_runs("r1") == [done, run]
+    store.retrain.insert_runs([run, done, done])
+    assert store.retrain.runs("r1") == [done, run]
 
 
 # ---- ownership, errors, threads -----------------------------------------------------------------
@@ -424,10 +439,10 @@ def test_concurrent_inserts_and_reads_from_four_threads(store: Store) -> None:
             rng = np.random.default_rng(thread)
             for batch in range(5):
                 base = thread * 1000 + batch * 100
-                store.insert_inferences([scored(base + i, rng=rng, detectors=("pii",)) for i in range(100)])
-                store.insert_feedback([feedback(f"f{base}", f"support-bot-{base}")])
-                store.count_inferences()
-                store.inference_window(STREAM, T0, T0 + timedelta(hours=2), limit=50)
+                store.events.insert([scored(base + i, rng=rng, detectors=("pii",)) for i in range(100)])
+                store.events.insert_feedback([feedback(f"f{base}", f"support-bot-{base}")])
+                store.events.count()
+                store.events.window(STREAM, T0, T0 + timedelta(hours=2), limit=50)
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -439,4 +454,4 @@ def test_concurrent_inserts_and_reads_from_four_threads(store: Store) -> None:
     assert errors == []
     counts = store.table_counts()
     assert counts["inference"] == 2000 and counts["safety_scores"] == 2000 and counts["feedback"] == 20
-    assert all(j.matched for j in store.feedback_joined())
+    assert all(j.matched for j in store.events.feedback())

@@ -59,7 +59,7 @@ def test_malformed_messages_go_to_the_dead_letter_table_and_the_worker_keeps_goi
     assert service.process.poll() is None, "the service must survive bad input"
     assert service.stop() == 0
     with connect(settings_from(isolated_env)) as store:
-        letters = store.dead_letters(limit=1000)
+        letters = store.events.dead_letters(limit=1000)
     assert len(letters) == len(bad) + 1
     originals = {letter.original for letter in letters}
     assert set(bad.values()) <= originals, "each dead letter keeps the original bytes"
@@ -130,7 +130,7 @@ def test_feedback_before_after_and_for_unknown_inference_is_stored_and_joinable(
     service.wait_for(lambda s: counts(s)["feedback"] >= 3)
     assert service.stop() == 0
     with connect(settings_from(isolated_env)) as store:
-        joined = {row.feedback.feedback_id: row for row in store.feedback_joined()}
+        joined = {row.feedback.feedback_id: row for row in store.events.feedback()}
     assert set(joined) == {"f-early", "f-late", "f-orphan"}
     assert joined["f-early"].matched and joined["f-late"].matched
     assert not joined["f-orphan"].matched

@@ -45,7 +45,7 @@ def test_redacted_and_pseudonymised_before_storage(service_factory, isolated_env
     service.wait_for(lambda s: s["table_counts"]["inference"] >= 20)
     assert service.stop() == 0
     with connect(settings_from(isolated_env)) as store:
-        rows = store.inference_rows(
+        rows = store.events.rows(
             StreamKey(app=template.app, model=template.model, model_version=template.model_version),
             event_ids=[event.event_id for event in events],
         )

@@ -49,8 +49,8 @@ def test_unsafe_prompts_are_scored_stored_and_alerted(service_factory, isolated_
     alerted = _alerted_event_ids(local_broker.bootstrap_servers, settings.topic("alerts"))
     assert service.stop() == 0
     with connect(settings) as store:
-        breached = store.breached_event_ids(["jailbreak", "harmful_request"])
-        stored_models = store.embedding_models()
+        breached = store.events.breached_ids(["jailbreak", "harmful_request"])
+        stored_models = store.events.embedding_models()
 
     assert stored_models and all("MiniLM" in name for name in stored_models)
     caught = len(unsafe & breached) / len(unsafe)

@@ -57,6 +57,6 @@ def write_traffic(store: Store, t0: datetime) -> Callable[..., None]:
             if window_topics:
                 start = t0 + timedelta(seconds=w * WINDOW_S)
                 rows.extend(topics.events(stream, start, WINDOW_S, per_window, window_topics, rng))
-        store.insert_inferences(rows)
+        store.events.insert(rows)
 
     return write

@@ -28,7 +28,7 @@ def test_stable_stream_raises_nothing_and_every_window_is_recorded(store, write_
     summary = monitor.catch_up(now=t0 + timedelta(seconds=12 * WINDOW_S))
 
     assert summary.windows == 12 and summary.alerts == []
-    results = store.drift_results(STABLE, limit=1000)
+    results = store.drift.results(STABLE, limit=1000)
     assert len(results) == 12 * 2
     # the reference of the first windows would end before the stream's first event
     first_decided = t0 + timedelta(seconds=(monitor.settings.monitor.trailing_gap_windows + 1) * WINDOW_S)
@@ -39,7 +39,7 @@ def test_stable_stream_raises_nothing_and_every_window_is_recorded(store, write_
     assert all(r.adjusted_p_value is not None and r.config["correction"]["n_tests"] == 2 for r in decided)
     gap = timedelta(seconds=monitor.settings.monitor.trailing_gap_windows * WINDOW_S)
     assert all(r.reference_end == r.window_start - gap for r in decided)
-    assert store.alerts(STABLE) == []
+    assert store.alerts.page(STABLE) == []
     # nothing left: a second run evaluates no window
     assert monitor.run_once(now=t0 + timedelta(seconds=12 * WINDOW_S)).windows == 0
 
@@ -52,7 +52,7 @@ def test_small_and_open_windows_are_insufficient_or_not_evaluated(store, write_t
     summary = Monitor(settings, store, sinks=[]).run_once(now=t0 + timedelta(seconds=7 * WINDOW_S + 4))
 
     assert summary.windows == 6  # the seventh window ended 4 s ago, inside the 5 s grace period
-    small = store.drift_results(STABLE, t0 + timedelta(seconds=4 * WINDOW_S), t0 + timedelta(seconds=5 * WINDOW_S))
+    small = store.drift.results(STABLE, t0 + timedelta(seconds=4 * WINDOW_S), t0 + timedelta(seconds=5 * WINDOW_S))
     assert [(r.decision, r.n_current) for r in small] == [(DriftDecision.INSUFFICIENT_DATA, 10)] * 2
     assert "insufficient data" in small[0].explanation
 
@@ -79,7 +79,7 @@ def test_a_new_topic_fires_within_the_hysteresis_bound_with_clusters_examples_an
     html = Path(topic.report_path).read_text()
     assert "prompt_chars" in html and "prompt_embedding_pc1" in html
     # stored with the same evidence
-    stored = store.alerts(SHIFTED, state=AlertState.FIRING)
+    stored = store.alerts.page(SHIFTED, state=AlertState.FIRING)
     assert {a.alert_id for a in stored} == {a.alert_id for a in firing}
 
 
@@ -92,8 +92,10 @@ def test_re_evaluation_after_a_restart_does_not_double_write(store, write_traffi
     counts = store.table_counts()
 
     # a crash before progress and policy state were saved: both go back to the start
-    store.set_monitor_progress(SHIFTED, t0)
-    store.save_alert_policy_states({k: PolicyState(dedup_key=k).model_dump_json() for k in store.alert_policy_states()})
+    store.drift.set_progress(SHIFTED, t0)
+    store.alerts.save_policy_states(
+        {k: PolicyState(dedup_key=k).model_dump_json() for k in store.alerts.policy_states()}
+    )
     again = Monitor(settings, store, sinks=[]).catch_up(now=now)
 
     assert again.windows == 8
@@ -111,7 +113,7 @@ def test_windows_wait_for_the_ingest_watermark_however_old(store, write_traffic,
 
     # Every window is an hour old, but only those the watermark passed by the grace period are stored whole.
     assert monitor.catch_up(now=now).windows == 3
-    assert {r.window_start for r in store.drift_results(STABLE, limit=100)} == {
+    assert {r.window_start for r in store.drift.results(STABLE, limit=100)} == {
         t0 + timedelta(seconds=w * WINDOW_S) for w in range(3)
     }
     # The status says how far windows could be evaluated, and how far the watermark held them back.
@@ -121,7 +123,7 @@ def test_windows_wait_for_the_ingest_watermark_however_old(store, write_traffic,
     watermark = now
     monitor.catch_up(now=now)
     traffic_end = t0 + timedelta(seconds=8 * WINDOW_S)
-    stored = [r for r in store.drift_results(STABLE, limit=1000) if r.window_start < traffic_end]
+    stored = [r for r in store.drift.results(STABLE, limit=1000) if r.window_start < traffic_end]
     assert len({r.window_start for r in stored}) == 8 and all(r.n_current == PER_WINDOW for r in stored)
 
 
@@ -132,7 +134,7 @@ def test_a_pinned_reference_replaces_the_trailing_one(store, write_traffic, t0, 
     pin = set_reference(store, SHIFTED, t0, t0 + timedelta(seconds=2 * WINDOW_S), min_samples=30, note="launch")
     assert pin.enough and pin.events == 2 * PER_WINDOW
     Monitor(settings, store, sinks=[]).catch_up(now=t0 + timedelta(seconds=6 * WINDOW_S))
-    late = store.drift_results(SHIFTED, t0 + timedelta(seconds=3 * WINDOW_S), detector="topic")
+    late = store.drift.results(SHIFTED, t0 + timedelta(seconds=3 * WINDOW_S), detector="topic")
     assert all(r.reference_start == t0 and r.reference_end == t0 + timedelta(seconds=2 * WINDOW_S) for r in late)
     assert all(r.decision is DriftDecision.DRIFT for r in late)
 
@@ -143,10 +145,10 @@ def test_the_scheduler_catches_up_in_the_background_and_stops(store, write_traff
     monitor.start()
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(store.drift_results(STABLE, t0, t0 + timedelta(seconds=60))) < 12:
+        while time.monotonic() < deadline and len(store.drift.results(STABLE, t0, t0 + timedelta(seconds=60))) < 12:
             time.sleep(0.2)
     finally:
         monitor.shutdown()
     assert not monitor.running and monitor.stats.last_error is None
-    assert len(store.drift_results(STABLE, t0, t0 + timedelta(seconds=60))) == 12
+    assert len(store.drift.results(STABLE, t0, t0 + timedelta(seconds=60))) == 12
     assert monitor.stats.runs >= 3  # two windows per run, rescheduled at once while behind

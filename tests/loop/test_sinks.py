@@ -102,12 +102,12 @@ def test_a_webhook_that_is_down_gets_each_alert_exactly_once_after_it_recovers(
     assert {h[ALERT_ID_HEADER] for h, _ in chat.accepted()} == ids
     assert all("blocks" in json.loads(body) for _, body in chat.accepted())
     assert ops.accepted() == [] and len(ops.requests) == 2 * len(ids)
-    pending = store.deliveries(pending=True)
+    pending = store.alerts.deliveries(pending=True)
     assert {(d.alert_id, d.sink) for d in pending} == {(i, "webhook:ops") for i in ids}
     assert all(d.attempts == 2 and "HTTP 503" in d.last_error for d in pending)
     time.sleep(0.1)
     first.deliver()
-    assert ops.accepted() == [] and all(d.attempts == 4 for d in store.deliveries(pending=True))
+    assert ops.accepted() == [] and all(d.attempts == 4 for d in store.alerts.deliveries(pending=True))
 
     # the process restarts, the sink comes back: each alert arrives once, signed
     ops.down = False
@@ -122,7 +122,7 @@ def test_a_webhook_that_is_down_gets_each_alert_exactly_once_after_it_recovers(
         assert not verify_signature("wrong", headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
         alert = Alert.model_validate(json.loads(body)["alert"])
         assert alert.drift is not None and alert.drift.window_end is not None
-    assert store.deliveries(pending=True) == []
+    assert store.alerts.deliveries(pending=True) == []
     assert len(chat.accepted()) == len(ids)  # delivered sinks are not sent again
 
 
@@ -145,7 +145,7 @@ def test_alerts_reach_the_topic_and_tail_shows_them(
     finally:
         producer.close()
     assert alerts
-    assert store.deliveries(pending=True) == [] and len(store.deliveries(pending=False)) == len(alerts)
+    assert store.alerts.deliveries(pending=True) == [] and len(store.alerts.deliveries(pending=False)) == len(alerts)
 
     seen: list[Alert] = []
     out = StringIO()

@@ -33,15 +33,15 @@ def test_entries_round_trip_and_filter(store):  # noqa: F811
         ),  # noqa: E501
         AuditEntry.new(AuditAction.RETRAIN_REQUESTED, Actor(ActorKind.CLI, "alice"), at=start + timedelta(minutes=2)),
     ]
-    store.insert_audit(entries)
-    store.insert_audit(entries[:1])  # written twice, kept once
-    listed = store.audit_entries()
+    store.audit.insert(entries)
+    store.audit.insert(entries[:1])  # written twice, kept once
+    listed = store.audit.entries()
     assert [e.audit_id for e in listed] == [e.audit_id for e in reversed(entries)], "newest first, each once"
     assert listed[1] == entries[1]
-    assert [e.actor for e in store.audit_entries(action=AuditAction.REFERENCE_PINNED)] == ["ops"]
-    assert [e.subject for e in store.audit_entries(actor="scheduler")] == ["a1"]
-    assert len(store.audit_entries(since=start + timedelta(seconds=30))) == 2
-    assert len(store.audit_entries(stream=STREAM)) == 2
+    assert [e.actor for e in store.audit.entries(action=AuditAction.REFERENCE_PINNED)] == ["ops"]
+    assert [e.subject for e in store.audit.entries(actor="scheduler")] == ["a1"]
+    assert len(store.audit.entries(since=start + timedelta(seconds=30))) == 2
+    assert len(store.audit.entries(stream=STREAM)) == 2
     assert store.table_counts()["audit"] == 3
 
 
@@ -63,7 +63,7 @@ def test_reference_changes_through_the_api_name_the_token(make_client, store):  
     assert client.delete("/v1/reference", params=STREAM.model_dump(), headers=ADMIN).status_code == 204
     read_only = {"Authorization": f"Bearer {TOKENS['read']}"}
     assert client.post("/v1/reference", json=body, headers=read_only).status_code == 403
-    cleared, pinned = store.audit_entries()
+    cleared, pinned = store.audit.entries()
     assert (pinned.action, pinned.actor_kind, pinned.actor) == (AuditAction.REFERENCE_PINNED, ActorKind.API, "admin")
     assert pinned.summary == "baseline after launch" and pinned.stream == STREAM
     assert datetime.fromisoformat(pinned.evidence["start"]) == start
@@ -81,7 +81,7 @@ def test_retrain_decisions_record_their_actor_and_verdict(make_client, store, se
         assert answer.status_code == 202, answer.text
         run_id = answer.json()["run_id"]
         assert service.wait(run_id, 60).status is RetrainStatus.SUCCEEDED
-    by_action = {e.action: e for e in store.audit_entries(stream=STREAM)}
+    by_action = {e.action: e for e in store.audit.entries(stream=STREAM)}
     requested, finished = by_action[AuditAction.RETRAIN_REQUESTED], by_action[AuditAction.RETRAIN_FINISHED]
     assert (requested.actor, requested.subject, requested.summary) == ("admin", run_id, "quarterly")
     assert finished.subject == run_id and finished.evidence["status"] == "succeeded"
@@ -91,7 +91,7 @@ def test_retrain_decisions_record_their_actor_and_verdict(make_client, store, se
 
 def test_cli_lists_the_trail_as_json_and_as_a_table(store, settings, capsys):  # noqa: F811
     record_audit(store, AuditAction.ALERT_FIRING, Actor.scheduler(), stream=STREAM, subject="alert-7", summary="drift")
-    entries = store.audit_entries()
+    entries = store.audit.entries()
     assert len(entries) == 1
     cli_settings = settings.model_copy(
         update={"clickhouse": settings.clickhouse.model_copy(update={"dsn": store.dsn, "database": store.database})}

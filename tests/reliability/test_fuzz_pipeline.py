@@ -287,7 +287,7 @@ def same_feedback(stored: FeedbackEvent, sent: FeedbackEvent) -> bool:
 def stored_as(store, event_id: str) -> list[dict[str, Any]]:
     """What the store holds under ``event_id``, whatever its stream: for failure messages."""
     sql = "SELECT app, model, model_version, event_time FROM inference WHERE event_id = {id:String}"
-    return store._rows(sql, {"id": event_id})
+    return store._client.rows(sql, {"id": event_id})
 
 
 def assert_ready(service: Service) -> None:
@@ -349,8 +349,10 @@ def test_fuzzed_messages_are_stored_or_dead_lettered_and_the_service_keeps_going
     assert examples > MAX_EXAMPLES // 2, f"only {examples} batches ran"
 
     with connect(settings_from(env)) as store:
-        letters = {(d.source_topic, d.source_partition, d.source_offset): d for d in store.dead_letters(limit=100_000)}
-        feedback = {row.feedback.feedback_id: row.feedback for row in store.feedback_joined()}
+        letters = {
+            (d.source_topic, d.source_partition, d.source_offset): d for d in store.events.dead_letters(limit=100_000)
+        }
+        feedback = {row.feedback.feedback_id: row.feedback for row in store.events.feedback()}
         expected: dict[tuple[Role, str], list[tuple[InferenceEvent | FeedbackEvent, bytes]]] = {}
         lost: list[str] = []
         for message in sent:
@@ -376,7 +378,7 @@ def test_fuzzed_messages_are_stored_or_dead_lettered_and_the_service_keeps_going
                 assert stored is not None, f"feedback {key!r} not stored: {sent_events!r:.2000}"
                 assert any(same_feedback(stored, event) for event in events), (stored, sent_events)
             else:
-                rows = store.inference_rows(stream_of(events[0]), event_ids=[key])
+                rows = store.events.rows(stream_of(events[0]), event_ids=[key])
                 assert rows, f"inference {key!r} not stored: {sent_events!r:.2000}; {stored_as(store, key)}"
                 assert any(same_inference(rows[0], event) for event in events), (rows[0], sent_events)
         kinds = {letter.error_kind for letter in letters.values()}

@@ -67,8 +67,8 @@ def store(isolated_env) -> Iterator[Store]:
 
 
 def set_table_attached(store: Store, table: str, attached: bool) -> None:
-    with store._lock:  # the test reaches into the engine to take the table away and give it back
-        store._client.command(f"{'ATTACH' if attached else 'DETACH'} TABLE {table}")
+    # the test reaches into the engine to take the table away and give it back
+    store._client.command(f"{'ATTACH' if attached else 'DETACH'} TABLE {table}")
 
 
 def test_sink_holds_offsets_while_the_store_is_down_and_catches_up_once(
@@ -98,7 +98,7 @@ def test_sink_holds_offsets_while_the_store_is_down_and_catches_up_once(
         )
 
         set_table_attached(store, "inference", attached=True)
-        wait_until(lambda: store.count_inferences() >= len(events), 120, "every event to arrive")
+        wait_until(lambda: store.events.count() >= len(events), 120, "every event to arrive")
         wait_until(lambda: sink.health.ready, 30, "the sink to report ready again")
         ends = {tp: end for tp, end in end_offsets(settings, bootstrap, scored).items() if end > 0}
         wait_until(
@@ -108,6 +108,6 @@ def test_sink_holds_offsets_while_the_store_is_down_and_catches_up_once(
         )
     finally:
         runner.stop()
-    assert store.count_inferences() == len(events)
+    assert store.events.count() == len(events)
     assert store.table_counts()["safety_scores"] >= 0
     assert worker.stop() == 0

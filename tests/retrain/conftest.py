@@ -149,7 +149,7 @@ class Traffic:
                     embedding_model=self.embedder.name,
                 )
             )
-        self.store.insert_inferences(rows)
+        self.store.events.insert(rows)
         return [r.event.event_id for r in rows]
 
     def flags(self, event_ids: Sequence[str], label: str, at: datetime) -> None:
@@ -165,10 +165,10 @@ class Traffic:
                 labels=[label],
             )
             rows.append(ScoredFeedback(feedback=fb, received_at=at))
-        self.store.insert_feedback(rows)
+        self.store.events.insert_feedback(rows)
 
     def drift_window(self, start: datetime, end: datetime, decision: DriftDecision = DriftDecision.DRIFT) -> None:
-        self.store.insert_drift_results(
+        self.store.drift.insert(
             [
                 DriftResult(
                     detector="topic",

@@ -92,7 +92,7 @@ def test_gate_promotes_a_better_challenger_then_rejects_one_that_is_not_better(
     assert [v.promoted for v in chain] == [False, True, True]
     assert chain[0].snapshot_sha256 == second.snapshot_sha256 and chain[1].run_id == first.run_id
     assert chain[0].metrics["challenger_auroc"] == second.metrics["challenger_auroc"]
-    stored = {v.version: v for v in store.probe_versions("harmful")}
+    stored = {v.version: v for v in store.retrain.probe_versions("harmful")}
     assert set(stored) == {v.version for v in chain}
     assert stored[first.challenger_version].promoted and not stored[second.challenger_version].promoted
     assert stored[second.challenger_version].parent_version == first.challenger_version

@@ -201,7 +201,7 @@ def test_alert_on_the_topic_triggers_a_run_whose_request_lands_on_the_retrain_to
     assert len(runs) == 1, runs
     run = runs[0]
     assert run.status is RetrainStatus.SUCCEEDED and run.job == "kafka", run.message
-    assert "alert fresh" in service.store.retrain_runs(run.run_id)[-1].message
+    assert "alert fresh" in service.store.retrain.runs(run.run_id)[-1].message
     (value,) = read_topic(settings, settings.topic("retrain"), want=1)
     request = RetrainRequest.model_validate_json(value)
     assert request.run_id == run.run_id and request.alert_id == "fresh"

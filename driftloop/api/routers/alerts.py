@@ -28,17 +28,17 @@ def list_alerts(
     open: Annotated[bool, Query(description="Only alerts whose latest transition is firing.")] = False,
     limit: Limit = 100,
 ) -> list[Alert]:
-    return store.alert_page(stream, state=state, kind=kind, since=since, until=until, open_only=open, limit=limit)
+    return store.alerts.page(stream, state=state, kind=kind, since=since, until=until, open_only=open, limit=limit)
 
 
 @router.get("/counts", response_model=list[AlertCount], responses=errors(), summary="Alerts by latest state")
 def alert_counts(store: StoreDep) -> list[AlertCount]:
-    return store.alert_counts()
+    return store.alerts.counts()
 
 
 @router.get("/{alert_id}", response_model=list[Alert], responses=errors(404), summary="One alert's transitions")
 def get_alert(store: StoreDep, alert_id: str) -> list[Alert]:
-    found = store.alert_page(alert_id=alert_id, limit=10)
+    found = store.alerts.page(alert_id=alert_id, limit=10)
     if not found:
         raise ApiProblem(404, f"no alert {alert_id!r}")
     return found
@@ -63,7 +63,7 @@ def report_file(report_dir: Path, report_path: str | None) -> Path | None:
     summary="The Evidently HTML report of a drift alert",
 )
 def alert_report(store: StoreDep, context: Context, alert_id: str) -> FileResponse:
-    found = store.alert_page(alert_id=alert_id, limit=10)
+    found = store.alerts.page(alert_id=alert_id, limit=10)
     reports = [a.report_path for a in found if a.report_path]
     path = report_file(context.settings.data_dir / "reports", reports[0] if reports else None)
     if path is None:

@@ -30,4 +30,4 @@ def list_audit(
     since: datetime | None = None,
     limit: Limit = 100,
 ) -> list[AuditEntry]:
-    return store.audit_entries(since=since, action=action, actor=actor, stream=stream, limit=limit)
+    return store.audit.entries(since=since, action=action, actor=actor, stream=stream, limit=limit)

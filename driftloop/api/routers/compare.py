@@ -113,4 +113,4 @@ def list_segments(
     disparate: bool = False,
     limit: Limit = 1000,
 ) -> list[SegmentDisparity]:
-    return store.segment_results(stream, start, end, disparate_only=disparate, limit=limit)
+    return store.segments.results(stream, start, end, disparate_only=disparate, limit=limit)

@@ -99,15 +99,15 @@ def overview(request: Request, window_s: Annotated[int, Query(ge=60, le=30 * 864
     context: ApiContext = request.app.state.context
     store = context.store
     now = context.clock()
-    streams = store.stream_overviews(now, window_s) if store else []
-    open_alerts = store.alert_page(open_only=True, limit=50) if store else []
-    runs = store.retrain_run_summaries(limit=10) if store else []
+    streams = store.aggregates.stream_overviews(now, window_s) if store else []
+    open_alerts = store.alerts.page(open_only=True, limit=50) if store else []
+    runs = store.retrain.run_summaries(limit=10) if store else []
     end = max([now, *(s.last_event for s in streams)]) + timedelta(seconds=1)
     start = max([end - timedelta(hours=24), min((s.first_event for s in streams), default=end - timedelta(hours=24))])
     bucket = auto_bucket(end - start)
     rates = []
     for s in streams[:20]:
-        usage = store.usage_buckets(s.stream, start, end, bucket) if store else []
+        usage = store.aggregates.usage_buckets(s.stream, start, end, bucket) if store else []
         rates.append(
             {
                 "name": str(s.stream),
@@ -177,20 +177,20 @@ def stream_page(
     context: ApiContext = request.app.state.context
     store = context.store
     now = context.clock()
-    overview = next((s for s in (store.stream_overviews(now) if store else []) if s.stream == stream), None)
+    overview = next((s for s in (store.aggregates.stream_overviews(now) if store else []) if s.stream == stream), None)
     last: datetime = max(now, overview.last_event) if overview else now
     end = last + timedelta(seconds=1)
     start = end - timedelta(hours=hours)
     if overview is not None and overview.first_event > start:  # a young stream: zoom in on its data
         start = overview.first_event
     bucket = auto_bucket(end - start)
-    usage = store.usage_buckets(stream, start, end, bucket) if store else []
-    safety = store.safety_buckets(stream, start, end, bucket) if store else []
-    feedback = store.feedback_by_version(stream.app, stream.model, start, end) if store else []
-    drift = store.drift_results(stream, start, end, limit=5000) if store else []
-    alerts = store.alert_page(stream, limit=200) if store else []
-    runs = store.retrain_run_summaries(stream, limit=50) if store else []
-    clusters = store.latest_clusters(stream) if store else None
+    usage = store.aggregates.usage_buckets(stream, start, end, bucket) if store else []
+    safety = store.aggregates.safety_buckets(stream, start, end, bucket) if store else []
+    feedback = store.aggregates.feedback_by_version(stream.app, stream.model, start, end) if store else []
+    drift = store.drift.results(stream, start, end, limit=5000) if store else []
+    alerts = store.alerts.page(stream, limit=200) if store else []
+    runs = store.retrain.run_summaries(stream, limit=50) if store else []
+    clusters = store.drift.latest_clusters(stream) if store else None
     safety_series: dict[str, dict[str, list[Any]]] = {}
     for b in safety:
         s = safety_series.setdefault(b.detector, {"x": [], "y": []})
@@ -262,7 +262,7 @@ def usage_page(
     bucket = auto_bucket(end - start)
     report = usage_report(store, start, end, bucket, app=app, top=top) if store else None
     overall = overall_usage(store, start, end, bucket, app=app) if store else []
-    apps = sorted({s.app for s in store.streams()}) if store else []
+    apps = sorted({s.app for s in store.events.streams()}) if store else []
     return TEMPLATES.TemplateResponse(
         request,
         "usage.html",
@@ -328,7 +328,7 @@ def compare_page(
     context: ApiContext = request.app.state.context
     store = context.store
     tags = [part.strip() for item in experiment or [] for part in item.split(",") if part.strip()]
-    streams = store.streams() if store else []
+    streams = store.events.streams() if store else []
     values = {"app": app, "a": a, "b": b, "start": start, "end": end, "experiment": ", ".join(tags)}
     result, problem, json_link = None, None, None
     try:

@@ -23,4 +23,4 @@ def list_drift(
     end: Annotated[Instant | None, Query(description="Windows starting before this.")] = None,
     limit: Limit = 1000,
 ) -> list[DriftResult]:
-    return store.drift_results(stream, start, end, detector=detector, limit=limit)
+    return store.drift.results(stream, start, end, detector=detector, limit=limit)

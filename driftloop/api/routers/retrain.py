@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1/retrain", tags=["retrain"])
 def list_runs(
     store: StoreDep, stream: OptionalStream, status: RetrainStatus | None = None, limit: Limit = 100
 ) -> list[RetrainRunSummary]:
-    return store.retrain_run_summaries(stream, status=status, limit=limit)
+    return store.retrain.run_summaries(stream, status=status, limit=limit)
 
 
 @router.get(
@@ -37,7 +37,7 @@ def list_runs(
     summary="One run's status transitions, newest first",
 )
 def get_run(store: StoreDep, run_id: str) -> list[RetrainRun]:
-    found = store.retrain_runs(run_id)
+    found = store.retrain.runs(run_id)
     if not found:
         raise ApiProblem(404, f"no retraining run {run_id!r}")
     return found

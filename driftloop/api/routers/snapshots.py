@@ -57,4 +57,4 @@ def get_snapshot(context: Context, sha256: Annotated[str, PathParam(pattern=r"^[
 
 @router.get("/dead-letters", response_model=list[DeadLetter], responses=errors(), summary="Latest dead letters")
 def list_dead_letters(store: StoreDep, limit: Limit = 100) -> list[DeadLetter]:
-    return store.dead_letters(limit)
+    return store.events.dead_letters(limit)

@@ -21,17 +21,17 @@ def list_streams(
     context: Context,
     window_s: Annotated[int, Query(ge=60, le=30 * 86400, description="Rates over this many seconds.")] = 3600,
 ) -> list[StreamOverview]:
-    return store.stream_overviews(context.clock(), window_s)
+    return store.aggregates.stream_overviews(context.clock(), window_s)
 
 
 @router.get("/usage", response_model=list[UsageBucket], responses=errors(), summary="Events, latency, tokens, cost")
 def stream_usage(store: StoreDep, stream: RequiredStream, span: Range) -> list[UsageBucket]:
-    return store.usage_buckets(stream, span.start, span.end, span.bucket_s)
+    return store.aggregates.usage_buckets(stream, span.start, span.end, span.bucket_s)
 
 
 @router.get("/safety", response_model=list[SafetyBucket], responses=errors(), summary="Safety breach rates")
 def stream_safety(store: StoreDep, stream: RequiredStream, span: Range) -> list[SafetyBucket]:
-    return store.safety_buckets(stream, span.start, span.end, span.bucket_s)
+    return store.aggregates.safety_buckets(stream, span.start, span.end, span.bucket_s)
 
 
 @router.get(
@@ -43,7 +43,7 @@ def stream_safety(store: StoreDep, stream: RequiredStream, span: Range) -> list[
 def stream_feedback(
     store: StoreDep, span: Range, app: Annotated[str, Query(min_length=1, max_length=128)], model: Name = None
 ) -> list[FeedbackByVersion]:
-    return store.feedback_by_version(app, model, span.start, span.end)
+    return store.aggregates.feedback_by_version(app, model, span.start, span.end)
 
 
 @router.get(
@@ -53,7 +53,7 @@ def stream_feedback(
     summary="Topic clusters of the latest evaluated window",
 )
 def stream_topics(store: StoreDep, stream: RequiredStream) -> TopicClusters:
-    result = store.latest_clusters(stream)
+    result = store.drift.latest_clusters(stream)
     if result is None:
         raise ApiProblem(404, f"no evaluated window with topic clusters for {stream} yet")
     return TopicClusters(
