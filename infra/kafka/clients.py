@@ -101,7 +101,7 @@ def _servers(bootstrap_servers: str) -> list[str]:
 
 
 def _sasl(kafka: KafkaSettings) -> dict[str, Any]:
-    """SASL keyword arguments (the same names in kafka-python and aiokafka); empty without SASL."""
+    """SASL keyword arguments; empty without SASL."""
     uses_sasl = kafka.security_protocol.startswith("SASL_")
     if uses_sasl and kafka.sasl_mechanism is None:
         raise ValueError(f"kafka.security_protocol={kafka.security_protocol} needs kafka.sasl_mechanism")
@@ -125,12 +125,17 @@ def _uses_tls(kafka: KafkaSettings) -> bool:
     return kafka.security_protocol in ("SSL", "SASL_SSL")
 
 
-def _kafka_python_connection(kafka: KafkaSettings, bootstrap_servers: str) -> dict[str, Any]:
-    connection: dict[str, Any] = {
+def _connection(kafka: KafkaSettings, bootstrap_servers: str) -> dict[str, Any]:
+    """Servers, protocol and SASL: the same keyword arguments in kafka-python and aiokafka."""
+    return {
         "bootstrap_servers": _servers(bootstrap_servers),
         "security_protocol": kafka.security_protocol,
         **_sasl(kafka),
     }
+
+
+def _kafka_python_connection(kafka: KafkaSettings, bootstrap_servers: str) -> dict[str, Any]:
+    connection = _connection(kafka, bootstrap_servers)
     if _uses_tls(kafka):
         for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
             path = getattr(kafka, name)
@@ -140,11 +145,7 @@ def _kafka_python_connection(kafka: KafkaSettings, bootstrap_servers: str) -> di
 
 
 def _aiokafka_connection(kafka: KafkaSettings, bootstrap_servers: str) -> dict[str, Any]:
-    connection: dict[str, Any] = {
-        "bootstrap_servers": _servers(bootstrap_servers),
-        "security_protocol": kafka.security_protocol,
-        **_sasl(kafka),
-    }
+    connection = _connection(kafka, bootstrap_servers)
     if _uses_tls(kafka):
         connection["ssl_context"] = _ssl_context(kafka)
     return connection
