@@ -16,14 +16,15 @@ import os
 import time
 
 from _harness import make_events, running_service
-from aiokafka import AIOKafkaConsumer
 
 from driftloop import Publisher
+from infra.kafka import aiokafka_consumer
+from infra.settings import KafkaSettings
 
 
-async def bare_consume_rate(bootstrap: str, topic: str, expected: int) -> float:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+async def bare_consume_rate(kafka: KafkaSettings, bootstrap: str, topic: str, expected: int) -> float:
+    consumer = aiokafka_consumer(
+        kafka, bootstrap, topic, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
     )
     await consumer.start()
     try:
@@ -55,7 +56,9 @@ def main() -> None:
         pipeline_s = service.wait_stored(args.events) - started
         service_cpu_s = service.cpu_seconds() - cpu_before
         bare_rate = asyncio.run(
-            bare_consume_rate(service.bootstrap_servers, service.settings.topic("inference"), args.events)
+            bare_consume_rate(
+                service.settings.kafka, service.bootstrap_servers, service.settings.topic("inference"), args.events
+            )
         )
 
     pipeline_rate = args.events / pipeline_s

@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 import numpy as np
 import psutil
 from _harness import running_service
-from kafka import KafkaConsumer
 
 from driftloop import Publisher
 from driftloop.demo import DemoConfig, generate
 from driftloop.startup import build_scorer, scorer_embedder
+from infra.kafka import kafka_consumer
 from infra.settings import Settings
 
 
@@ -36,9 +36,10 @@ def safety_alert_latencies(service, samples: int) -> list[float]:
         )
         if item.event is not None and item.truth.unsafe_kind in ("jailbreak", "prompt_injection")
     ][:samples]
-    consumer = KafkaConsumer(
+    consumer = kafka_consumer(
+        service.settings.kafka,
+        service.bootstrap_servers,
         service.settings.topic("alerts"),
-        bootstrap_servers=service.bootstrap_servers,
         auto_offset_reset="latest",
         enable_auto_commit=False,
         group_id=None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import faust
 
 from consumers.transport import Transport
-from infra.kafka import MAX_MESSAGE_BYTES
+from infra.kafka import faust_broker_options
 from infra.settings import Settings
 
 
@@ -23,11 +23,18 @@ class DriftloopApp(faust.App):
 
 
 def create_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
+    """The worker app; its broker, credentials and client timeouts come from ``infra.kafka``'s factory."""
     kafka = settings.kafka
+    broker = faust_broker_options(
+        kafka,
+        bootstrap_servers,
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        producer_linger=0.005,
+    )
     return DriftloopApp(
         kafka.consumer_group,
-        broker=[f"kafka://{server}" for server in bootstrap_servers.split(",")],
-        broker_credentials=_credentials(settings),
+        **broker,
         autodiscover=False,
         datadir=str(settings.data_dir / "faust"),
         key_serializer="raw",
@@ -36,37 +43,5 @@ def create_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         topic_allow_declare=False,
         web_enabled=False,
         consumer_auto_offset_reset="earliest",
-        # The local broker holds a group join open for about the rebalance timeout: keep it short.
-        broker_max_poll_interval=kafka.max_poll_interval_s,
-        broker_rebalance_timeout=kafka.max_poll_interval_s,
-        broker_session_timeout=kafka.max_poll_interval_s,
-        broker_heartbeat_interval=min(3.0, kafka.max_poll_interval_s / 3),
-        broker_commit_interval=1.0,
-        producer_acks=-1,
-        producer_linger=0.005,
-        producer_max_request_size=MAX_MESSAGE_BYTES,
         stream_wait_empty=True,
     )
-
-
-def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
-    """SASL/TLS settings for faust's aiokafka clients, from the same settings as kafka-python's."""
-    kafka = settings.kafka
-    ssl_context = None
-    if kafka.security_protocol in ("SSL", "SASL_SSL"):
-        import ssl
-
-        ssl_context = ssl.create_default_context(cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None)
-        if kafka.ssl_certfile:
-            ssl_context.load_cert_chain(str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None)
-    if kafka.sasl_mechanism:
-        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
-        return faust.SASLCredentials(
-            username=kafka.sasl_username or "",
-            password=password,
-            mechanism=kafka.sasl_mechanism,
-            ssl_context=ssl_context,
-        )
-    if ssl_context is not None:
-        return faust.SSLCredentials(ssl_context)
-    return None

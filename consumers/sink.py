@@ -20,7 +20,7 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from consumers.retry import Health, finish_even_if_cancelled, retry_forever
-from infra.kafka import MAX_MESSAGE_BYTES
+from infra.kafka import aiokafka_consumer
 from infra.metrics import default_metrics
 from infra.settings import Settings
 from schemas import DeadLetter, RejectionKind, ScoredBatch, ScoredFeedback, ScoredInference
@@ -50,9 +50,7 @@ class SinkStats:
 
 
 class Sink:
-    def __init__(
-        self, settings: Settings, bootstrap_servers: str, store: RowWriter, credentials: dict | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, bootstrap_servers: str, store: RowWriter) -> None:
         self.settings = settings
         self.store = store
         self.health = Health()
@@ -60,7 +58,6 @@ class Sink:
         self.metrics = default_metrics()
         self.dlq_topic = settings.topic("dlq")
         self._bootstrap_servers = bootstrap_servers
-        self._credentials = credentials or {}
         self._consumer: AIOKafkaConsumer | None = None
 
     def _messages_per_insert(self) -> int:
@@ -69,18 +66,17 @@ class Sink:
         return max(1, ingest.batch_size * 4 // ingest.rows_per_message)
 
     def _new_consumer(self) -> AIOKafkaConsumer:
+        """The consumer of the scored and dead-letter topics, with the configured SASL/TLS settings."""
         settings = self.settings
-        return AIOKafkaConsumer(
+        return aiokafka_consumer(
+            settings.kafka,
+            self._bootstrap_servers,
             settings.topic("scored"),
             self.dlq_topic,
-            bootstrap_servers=self._bootstrap_servers,
             group_id=settings.kafka.sink_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_interval_ms=int(settings.kafka.max_poll_interval_s * 1000),
             max_poll_records=self._messages_per_insert(),
-            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
-            **self._credentials,
         )
 
     async def run(self) -> None:

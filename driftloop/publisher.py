@@ -15,12 +15,11 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
-from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 from pydantic import ValidationError
 
 from driftloop.errors import BrokerUnavailable, InvalidEvent, PublishError
-from infra.kafka import kafka_client_config
+from infra.kafka import kafka_producer
 from infra.settings import Settings, TopicRole
 from schemas import FeedbackEvent, InferenceEvent
 
@@ -44,7 +43,9 @@ class Publisher:
         self.settings = settings or Settings()
         self.bootstrap_servers = bootstrap_servers
         try:
-            self._producer = KafkaProducer(
+            self._producer = kafka_producer(
+                self.settings.kafka,
+                bootstrap_servers,
                 acks="all",
                 linger_ms=linger_ms,
                 batch_size=256 * 1024,
@@ -52,7 +53,6 @@ class Publisher:
                 bootstrap_timeout_ms=int(connect_timeout_s * 1000),
                 delivery_timeout_ms=int(delivery_timeout_s * 1000),
                 request_timeout_ms=int(min(delivery_timeout_s / 2, 30) * 1000),
-                **kafka_client_config(self.settings.kafka, bootstrap_servers),
             )
         except KafkaTimeoutError as exc:
             raise BrokerUnavailable(

@@ -13,9 +13,8 @@ import subprocess
 from collections.abc import Sequence
 
 import httpx
-from kafka import KafkaProducer
 
-from infra.kafka import kafka_client_config
+from infra.kafka import kafka_producer
 from infra.settings import Settings
 from retrain.job import JobContext, JobOutcome
 from schemas import RetrainStatus
@@ -45,10 +44,8 @@ class KafkaRequestJob:
 
     def run(self, context: JobContext) -> JobOutcome:
         topic = self.settings.topic("retrain")
-        producer = KafkaProducer(
-            acks="all",
-            client_id="driftloop-retrain",
-            **kafka_client_config(self.settings.kafka, self.bootstrap_servers),
+        producer = kafka_producer(
+            self.settings.kafka, self.bootstrap_servers, acks="all", client_id="driftloop-retrain"
         )
         try:
             future = producer.send(

@@ -395,20 +395,18 @@ class RetrainService:
     # ---- alerts -------------------------------------------------------------------------------
 
     def _consume(self) -> None:
-        from kafka import KafkaConsumer
-
-        from infra.kafka import kafka_client_config
+        from infra.kafka import kafka_consumer
 
         settings = self.settings
         assert self.bootstrap_servers is not None
-        consumer = KafkaConsumer(
+        consumer = kafka_consumer(
+            settings.kafka,
+            self.bootstrap_servers,
             settings.topic("alerts"),
             group_id=f"{settings.kafka.consumer_group}-retrain",
             client_id="driftloop-retrain",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_interval_ms=int(settings.kafka.max_poll_interval_s * 1000),
-            **kafka_client_config(settings.kafka, self.bootstrap_servers),
         )
         try:
             while not self._stop.is_set():

@@ -1,7 +1,24 @@
-"""Kafka adapters: client configuration, topic management, and the local broker for one machine."""
+"""Kafka adapters: the one client factory, topic management, and the local broker for one machine."""
 
-from infra.kafka.admin import MAX_MESSAGE_BYTES, ensure_topics
-from infra.kafka.client_config import kafka_client_config
+from infra.kafka.admin import ensure_topics
+from infra.kafka.clients import (
+    MAX_MESSAGE_BYTES,
+    aiokafka_consumer,
+    faust_broker_options,
+    kafka_admin_client,
+    kafka_consumer,
+    kafka_producer,
+)
 from infra.kafka.local_broker import LocalBroker, LocalBrokerError
 
-__all__ = ["MAX_MESSAGE_BYTES", "LocalBroker", "LocalBrokerError", "ensure_topics", "kafka_client_config"]
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "LocalBroker",
+    "LocalBrokerError",
+    "aiokafka_consumer",
+    "ensure_topics",
+    "faust_broker_options",
+    "kafka_admin_client",
+    "kafka_consumer",
+    "kafka_producer",
+]

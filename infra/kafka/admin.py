@@ -8,17 +8,10 @@ import time
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
-from infra.kafka.client_config import kafka_client_config
+from infra.kafka.clients import MAX_MESSAGE_BYTES, kafka_admin_client
 from infra.settings import TOPIC_ROLES, Settings
 
 log = logging.getLogger(__name__)
-
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-"""Largest message driftloop writes (topic ``max.message.bytes``, producers' request size).
-
-A dead letter carries its original message base64-encoded, a third larger than what the broker
-accepted from the application, so driftloop's own topics take more than Kafka's 1 MB default.
-"""
 
 
 def ensure_topics(settings: Settings, bootstrap_servers: str, timeout_s: float = 30.0) -> list[str]:
@@ -29,10 +22,8 @@ def ensure_topics(settings: Settings, bootstrap_servers: str, timeout_s: float =
     names = [settings.topic(role) for role in TOPIC_ROLES]
     deadline = time.monotonic() + timeout_s
     try:
-        admin = KafkaAdminClient(
-            client_id="driftloop-admin",
-            bootstrap_timeout_ms=int(timeout_s * 1000),
-            **kafka_client_config(settings.kafka, bootstrap_servers),
+        admin = kafka_admin_client(
+            settings.kafka, bootstrap_servers, client_id="driftloop-admin", bootstrap_timeout_ms=int(timeout_s * 1000)
         )
     except KafkaTimeoutError as exc:
         raise ConnectionError(f"no Kafka broker reachable at {bootstrap_servers}") from exc

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from infra.kafka.client_config import kafka_client_config
+from infra.kafka.clients import kafka_admin_client, kafka_consumer
 from infra.settings import Settings
 
 FETCH_WAIT_S = 1.0
@@ -56,7 +56,7 @@ class LagReader:
 
     def __init__(self, settings: Settings, bootstrap_servers: str) -> None:
         self._settings = settings
-        self._config = kafka_client_config(settings.kafka, bootstrap_servers)
+        self._bootstrap_servers = bootstrap_servers
         self._lock = threading.Lock()
         self._admin: KafkaAdminClient | None = None
         self._consumer: KafkaConsumer | None = None
@@ -109,8 +109,11 @@ class LagReader:
 
     def _open(self) -> None:
         if self._admin is None or self._consumer is None:
-            self._admin = KafkaAdminClient(client_id="driftloop-lag", bootstrap_timeout_ms=5000, **self._config)
-            self._consumer = KafkaConsumer(
+            kafka, servers = self._settings.kafka, self._bootstrap_servers
+            self._admin = kafka_admin_client(kafka, servers, client_id="driftloop-lag", bootstrap_timeout_ms=5000)
+            self._consumer = kafka_consumer(
+                kafka,
+                servers,
                 bootstrap_timeout_ms=5000,
                 enable_auto_commit=False,
                 metadata_max_age_ms=30_000,
@@ -118,7 +121,6 @@ class LagReader:
                 # A reader must never create the topics it looks at: after a local broker's restart that would
                 # race `ensure_topics` and the workers' rejoin.
                 allow_auto_create_topics=False,
-                **self._config,
             )
 
     def _positions(self, groups: dict[str, list[str]]) -> list[tuple[str, TopicPartition, int, int]]:

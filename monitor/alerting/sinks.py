@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from infra.kafka import kafka_client_config
+from infra.kafka import kafka_producer
 from infra.settings import Settings, WebhookTarget
 from monitor.alerting.payloads import body, signed_headers
 from schemas import Alert, AlertState
@@ -82,9 +82,7 @@ def log_alert(alert: Alert) -> None:
 
 def alert_producer(settings: Settings, bootstrap_servers: str) -> Any:
     """A kafka-python producer for the alerts topic, with the configured security settings."""
-    from kafka import KafkaProducer
-
-    return KafkaProducer(**kafka_client_config(settings.kafka, bootstrap_servers), acks="all", linger_ms=0)
+    return kafka_producer(settings.kafka, bootstrap_servers, acks="all", linger_ms=0)
 
 
 def configured_sinks(settings: Settings, producer: Any | None) -> list[AlertSink]:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
-from infra.kafka import kafka_client_config
+from infra.kafka import kafka_consumer
 from infra.settings import Settings
 from schemas import Alert, AlertState, Severity
 
@@ -56,13 +56,11 @@ def tail_alerts(
     on_alert
         Called with each alert after it is printed.
     """
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
 
     console = console or Console()
     topic = settings.topic("alerts")
-    consumer = KafkaConsumer(
-        **kafka_client_config(settings.kafka, bootstrap_servers), group_id=None, enable_auto_commit=False
-    )
+    consumer = kafka_consumer(settings.kafka, bootstrap_servers, group_id=None, enable_auto_commit=False)
     shown = 0
     try:
         partitions = consumer.partitions_for_topic(topic) or set()

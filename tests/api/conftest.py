@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from kafka import KafkaConsumer
 
 from driftloop.api import ApiContext, create_api
-from infra.kafka import LocalBroker, ensure_topics, kafka_client_config
+from infra.kafka import LocalBroker, ensure_topics, kafka_consumer
 from infra.metrics import Metrics
 from infra.settings import ApiToken, Settings
 from infra.store import Store
@@ -110,13 +109,14 @@ def inference(i: int, when: datetime, stream: StreamKey = STREAM, **extra: Any) 
 
 def consume(settings: Settings, role: str, n: int, timeout_s: float = 30) -> list[bytes]:
     """Read ``n`` messages of a topic from the start, from the real broker."""
-    consumer = KafkaConsumer(
+    consumer = kafka_consumer(
+        settings.kafka,
+        settings.kafka.bootstrap_servers or "",
         settings.topic(role),  # type: ignore[arg-type]
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=1000,
-        **kafka_client_config(settings.kafka, settings.kafka.bootstrap_servers or ""),
     )
     values: list[bytes] = []
     deadline = time.monotonic() + timeout_s

@@ -12,10 +12,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from kafka import KafkaConsumer
 
 from driftloop import Publisher
 from driftloop.demo import DemoConfig, generate
+from infra.kafka import kafka_consumer
+from infra.settings import KafkaSettings
 from infra.store import connect
 from tests.conftest import settings_from
 
@@ -46,7 +47,7 @@ def test_unsafe_prompts_are_scored_stored_and_alerted(service_factory, isolated_
             publisher.publish_inference(call.event)
     service.wait_for(lambda s: s["table_counts"]["inference"] >= len(calls), timeout_s=600)
 
-    alerted = _alerted_event_ids(local_broker.bootstrap_servers, settings.topic("alerts"))
+    alerted = _alerted_event_ids(settings.kafka, local_broker.bootstrap_servers, settings.topic("alerts"))
     assert service.stop() == 0
     with connect(settings) as store:
         breached = store.events.breached_ids(["jailbreak", "harmful_request"])
@@ -60,10 +61,11 @@ def test_unsafe_prompts_are_scored_stored_and_alerted(service_factory, isolated_
     assert false_alarms <= 0.03, f"{false_alarms:.1%} of benign calls raised an alert"
 
 
-def _alerted_event_ids(bootstrap: str, topic: str, quiet_s: float = 5.0) -> set[str]:
-    consumer = KafkaConsumer(
+def _alerted_event_ids(kafka: KafkaSettings, bootstrap: str, topic: str, quiet_s: float = 5.0) -> set[str]:
+    consumer = kafka_consumer(
+        kafka,
+        bootstrap,
         topic,
-        bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

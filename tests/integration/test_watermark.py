@@ -6,10 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from driftloop import Publisher
+from infra.kafka import kafka_consumer
 from infra.kafka.admin import ensure_topics
 from infra.kafka.lag import LagReader, earliest_event_time
 from infra.settings import Settings
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 def published_event_times(settings: Settings, bootstrap: str) -> dict[TopicPartition, list[datetime]]:
     """Every inference record's event time, by partition, in offset order (read back, not from the publisher)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000)
+    consumer = kafka_consumer(settings.kafka, bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000)
     topic = settings.topic("inference")
     partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
     consumer.assign(partitions)
@@ -37,8 +38,8 @@ def published_event_times(settings: Settings, bootstrap: str) -> dict[TopicParti
 
 
 def commit(settings: Settings, bootstrap: str, offsets: dict[TopicPartition, int]) -> None:
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=settings.kafka.consumer_group, enable_auto_commit=False
+    consumer = kafka_consumer(
+        settings.kafka, bootstrap, group_id=settings.kafka.consumer_group, enable_auto_commit=False
     )
     consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
     consumer.close()

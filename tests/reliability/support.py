@@ -7,10 +7,10 @@ import threading
 import time
 from collections.abc import Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from driftloop import Publisher
-from infra.kafka import kafka_client_config
+from infra.kafka import kafka_admin_client, kafka_consumer
 from infra.settings import Settings
 from schemas import InferenceEvent
 from tests.conftest import DriftloopProcess, settings_from
@@ -75,7 +75,7 @@ def assigned_partitions(process: DriftloopProcess) -> list[int]:
 
 def committed_offsets(settings: Settings, bootstrap: str, group: str) -> dict[TopicPartition, int]:
     """The group's committed offsets (``-1`` and missing partitions left out)."""
-    admin = KafkaAdminClient(client_id="fault-test", **kafka_client_config(settings.kafka, bootstrap))
+    admin = kafka_admin_client(settings.kafka, bootstrap, client_id="fault-test")
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
     finally:
@@ -84,7 +84,7 @@ def committed_offsets(settings: Settings, bootstrap: str, group: str) -> dict[To
 
 
 def end_offsets(settings: Settings, bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(enable_auto_commit=False, **kafka_client_config(settings.kafka, bootstrap))
+    consumer = kafka_consumer(settings.kafka, bootstrap, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         return consumer.end_offsets(partitions) if partitions else {}

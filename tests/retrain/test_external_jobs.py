@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 
-from infra.kafka import LocalBroker, ensure_topics
+from infra.kafka import LocalBroker, ensure_topics, kafka_consumer, kafka_producer
 from infra.settings import KafkaSettings, Settings
 from infra.store import Store
 from retrain import CommandJob, RetrainService, WebhookJob, content_sha256, list_runs, sign
@@ -126,7 +126,7 @@ def kafka_settings(tmp_path: Path, broker: LocalBroker, **retrain: object) -> Se
 
 
 def read_topic(settings: Settings, topic: str, want: int, timeout_s: float = 30) -> list[bytes]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    consumer = kafka_consumer(settings.kafka, settings.kafka.bootstrap_servers or "", enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         consumer.assign(partitions)
@@ -178,7 +178,7 @@ def test_alert_on_the_topic_triggers_a_run_whose_request_lands_on_the_retrain_to
     service = RetrainService(settings, labelled_store, bootstrap_servers=local_broker.bootstrap_servers).start()
     try:
         assert service.consuming.wait(60), "the retrain consumer never joined its group"
-        producer = KafkaProducer(bootstrap_servers=local_broker.bootstrap_servers, acks="all")
+        producer = kafka_producer(settings.kafka, local_broker.bootstrap_servers, acks="all")
         now = datetime.now(UTC)
         alerts = [
             drift_alert(now - timedelta(hours=3), "old"),  # too old: replayed history does not trigger
