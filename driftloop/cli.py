@@ -19,9 +19,7 @@ from rich.table import Table
 
 from driftloop.audit_cli import add_audit_arguments, cmd_audit
 from driftloop.errors import ConfigError, DriftloopError
-from infra.kafka import LocalBrokerError
 from infra.settings import Settings
-from infra.store import StoreError
 
 console = Console(stderr=True)
 
@@ -466,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(args)
         return args.handler(args, settings)
-    except (DriftloopError, StoreError, LocalBrokerError) as exc:
+    except DriftloopError as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 2
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from infra.kafka.client_config import kafka_client_config
 from infra.settings import TOPIC_ROLES, Settings
+from schemas.errors import BrokerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def ensure_topics(settings: Settings, bootstrap_servers: str, timeout_s: float =
             **kafka_client_config(settings.kafka, bootstrap_servers),
         )
     except KafkaTimeoutError as exc:
-        raise ConnectionError(f"no Kafka broker reachable at {bootstrap_servers}") from exc
+        raise BrokerUnavailable(f"no Kafka broker reachable at {bootstrap_servers}") from exc
     try:
         existing = set(admin.list_topics())
         missing = [

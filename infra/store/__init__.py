@@ -6,18 +6,18 @@ True
 """
 
 from infra.store.ddl import DdlContext
-from infra.store.errors import (
+from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
+from infra.store.reads_drift import Delivery
+from infra.store.reads_events import InferenceWindow, JoinedFeedback, StreamSpan
+from infra.store.reads_retrain import ReferencePin
+from infra.store.store import TABLES, Store, connect
+from schemas.errors import (
     MigrationChecksumError,
     MigrationError,
     StoreError,
     StoreLockedError,
     StoreOpenError,
 )
-from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
-from infra.store.reads_drift import Delivery
-from infra.store.reads_events import InferenceWindow, JoinedFeedback, StreamSpan
-from infra.store.reads_retrain import ReferencePin
-from infra.store.store import TABLES, Store, connect
 
 __all__ = [
     "TABLES",

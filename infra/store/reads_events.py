@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from infra.store import rows as row_lib
-from infra.store.errors import StoreError
 from infra.store.queries import QueryBase
 from infra.store.where import Where
 from schemas import DeadLetter, FeedbackEvent, StreamKey
+from schemas.errors import StoreError
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from infra.store import dsn as dsn_lib
 from infra.store import rows as row_lib
 from infra.store.analytics import AnalyticsQueries
 from infra.store.ddl import DdlContext, quote
-from infra.store.errors import StoreLockedError, StoreOpenError
 from infra.store.migrate import (
     AppliedMigration,
     Migration,
@@ -44,6 +43,7 @@ from infra.store.reads_drift import Delivery, DriftQueries
 from infra.store.reads_events import EventQueries, InferenceWindow, JoinedFeedback, StreamSpan
 from infra.store.reads_retrain import ReferencePin, RetrainQueries
 from schemas import Alert, DeadLetter, DriftResult, RetrainRun, ScoredFeedback, ScoredInference, StreamKey
+from schemas.errors import StoreLockedError, StoreOpenError
 from schemas.retrain import ProbeVersion
 
 if TYPE_CHECKING:

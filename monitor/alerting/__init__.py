@@ -24,13 +24,13 @@ from monitor.alerting.policy import AlertPolicy, PolicyState, Transition, Window
 from monitor.alerting.report import write_drift_report
 from monitor.alerting.sinks import (
     AlertSink,
-    DeliveryError,
     KafkaAlertSink,
     WebhookSink,
     alert_producer,
     configured_sinks,
 )
 from monitor.alerting.tail import format_alert, tail_alerts
+from schemas.errors import DeliveryError
 
 __all__ = [
     "ALERT_ID_HEADER",

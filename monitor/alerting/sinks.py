@@ -15,14 +15,11 @@ from infra.kafka import kafka_client_config
 from infra.settings import Settings, WebhookTarget
 from monitor.alerting.payloads import body, signed_headers
 from schemas import Alert, AlertState
+from schemas.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
 KAFKA_SINK = "kafka"
-
-
-class DeliveryError(RuntimeError):
-    """A sink did not accept an alert; the delivery stays pending and is retried."""
 
 
 class AlertSink(Protocol):

@@ -52,7 +52,7 @@ def compare_query(
     >>> try:
     ...     compare_query("bank", "nimbus", "nimbus@2")
     ... except ApiProblem as problem:
-    ...     print(problem.status, [f.field for f in problem.body.fields], problem)
+    ...     print(problem.status, [f.field for f in problem.fields], problem)
     422 ['a'] a: expected MODEL@VERSION, got 'nimbus'
     """
     problems: list[FieldError] = []
