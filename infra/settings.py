@@ -209,7 +209,7 @@ class RetrainSettings(BaseModel):
     max_snapshot_events: int = Field(default=100_000, ge=1)
     reload_poll_s: float = Field(default=5.0, gt=0, description="How often workers look for a promoted probe.")
     webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(default=None, description="Signs each request as alert webhooks are.")
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     command: list[str] = Field(default_factory=list, description="Run as command + [snapshot_dir, manifest].")
     command_timeout_s: float = Field(default=3600.0, gt=0)
@@ -250,7 +250,7 @@ class WebhookTarget(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
     url: str = Field(pattern=r"^https?://")
     format: Literal["json", "slack"] = "json"
-    secret: SecretStr | None = Field(default=None, description="Signs the body: X-Driftloop-Signature (HMAC-SHA256).")
+    secret: SecretStr | None = Field(default=None, description="Signs timestamp and body (infra.webhooks).")
     timeout_s: float = Field(default=5.0, gt=0)
 
 

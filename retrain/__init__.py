@@ -6,7 +6,7 @@ Entry points: :class:`RetrainService` (consumes alerts, runs jobs), :func:`trigg
 """
 
 from retrain.builtin import ProbeRetrainJob, labelled_examples, shipped_base
-from retrain.external import CommandJob, KafkaRequestJob, WebhookJob, sign
+from retrain.external import CommandJob, KafkaRequestJob, WebhookJob
 from retrain.gate import GateDecision, decide, holdout_split, metric_value, no_skill
 from retrain.job import JobContext, JobOutcome, RetrainJob
 from retrain.labels import DEFAULT_RULES, event_labels, feedback_label, rules_for
@@ -56,7 +56,6 @@ __all__ = [
     "parse_stream",
     "rules_for",
     "shipped_base",
-    "sign",
     "summarise",
     "take_snapshot",
     "trigger_retrain",
