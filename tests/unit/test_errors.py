@@ -122,6 +122,12 @@ def test_driftloop_errors_re_exports_the_whole_tree() -> None:
     assert all(getattr(driftloop.errors, name) is cls for name, cls in TREE.items())
 
 
+def test_the_cli_prints_a_driftloop_error_without_a_traceback(tmp_path: Path, capsys) -> None:
+    assert main(["--data-dir", str(tmp_path), "reference", "show", "support-bot@2026-10"]) == 2
+    err = capsys.readouterr().err
+    assert "error: expected APP/MODEL@VERSION, got 'support-bot@2026-10'" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     "error",
     [StoreLockedError("data dir held by pid 7"), LocalBrokerError("broker exited"), RegistryError("no v9")],
