@@ -4,7 +4,7 @@
 - :func:`compare_versions`: version B of an app's model against version A, metric by metric, with a verdict.
 """
 
-from analytics.compare import compare_versions, parse_version
+from analytics.compare import compare_versions
 from analytics.usage import overall_usage, usage_point, usage_report
 
-__all__ = ["compare_versions", "overall_usage", "parse_version", "usage_point", "usage_report"]
+__all__ = ["compare_versions", "overall_usage", "usage_point", "usage_report"]

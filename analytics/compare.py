@@ -49,18 +49,6 @@ SAMPLE_METRICS: dict[str, Direction] = {
 EMBEDDING_METRICS: dict[str, Direction] = {"response_embedding": Direction.NEUTRAL}
 
 
-def parse_version(text: str, app: str) -> StreamKey:
-    """``model@version`` of ``app`` as a stream.
-
-    >>> parse_version("nimbus-8b@2026-05", "bank").model_version
-    '2026-05'
-    """
-    model, sep, version = text.rpartition("@")
-    if not sep or not model or not version:
-        raise ValueError(f"expected MODEL@VERSION, got {text!r}")
-    return StreamKey(app=app, model=model, model_version=version)
-
-
 def compare_versions(
     store: Store,
     settings: Settings,

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from driftloop.errors import ConfigError
 from infra.settings import Settings
-from schemas import UsageReport, Verdict, VersionComparison
+from schemas import StreamKey, UsageReport, Verdict, VersionComparison
 
 _VERDICT_STYLE = {Verdict.WORSE: "red", Verdict.BETTER: "green", Verdict.MIXED: "yellow", Verdict.DIFFERENT: "cyan"}
 
@@ -95,10 +95,8 @@ def _tag(item: str) -> tuple[str, str]:
 
 def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     """Compare ``args.b`` (MODEL@VERSION) against ``args.a`` on ``args.app``; exit 0 whatever the verdict."""
-    from analytics import parse_version
-
     try:
-        a, b = parse_version(args.a, args.app), parse_version(args.b, args.app)
+        a, b = StreamKey.parse(args.a, app=args.app), StreamKey.parse(args.b, app=args.app)
         experiment = dict(_tag(item) for item in args.experiment or [])
     except ValueError as exc:
         raise ConfigError(f"compare: {exc} (versions as MODEL@VERSION, experiment as TAG=VALUE)") from exc

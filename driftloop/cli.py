@@ -20,9 +20,8 @@ from rich.table import Table
 
 from driftloop.audit_cli import add_audit_arguments, cmd_audit
 from driftloop.errors import ConfigError, DriftloopError
-from infra.kafka import LocalBrokerError
 from infra.settings import Settings
-from infra.store import StoreError
+from schemas import StreamKey
 
 console = Console(stderr=True)
 
@@ -229,14 +228,14 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
     if info is not None:
         return _retrain_through_api(args, info.api_url or "")
     from infra.store import connect
-    from retrain import PolicyDecision, format_runs, list_runs, parse_stream, trigger_retrain
+    from retrain import PolicyDecision, format_runs, list_runs, trigger_retrain
 
     with connect(settings) as store:
         if args.target == "list":
-            stream = parse_stream(args.stream) if args.stream else None
+            stream = StreamKey.parse(args.stream) if args.stream else None
             print(format_runs(list_runs(store, stream), settings.retrain.gate_metric))
             return 0
-        result = trigger_retrain(settings, store, _parse_stream_arg(args.target), reason=args.reason)
+        result = trigger_retrain(settings, store, StreamKey.parse(args.target), reason=args.reason)
         if isinstance(result, PolicyDecision):
             console.print(f"not retrained: {result.reason}")
             return 1
@@ -244,21 +243,12 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _parse_stream_arg(text: str):
-    from retrain import parse_stream
-
-    try:
-        return parse_stream(text)
-    except ValueError as exc:
-        raise ConfigError(f"retrain: {exc} (expected APP/MODEL@VERSION)") from exc
-
-
 def _retrain_through_api(args: argparse.Namespace, api_url: str) -> int:
     if args.target == "list":
-        params = _parse_stream_arg(args.stream).model_dump() if args.stream else {}
+        params = StreamKey.parse(args.stream).model_dump() if args.stream else {}
         response = httpx.get(f"{api_url}/v1/retrain/runs", params=params, timeout=60)
     else:
-        stream = _parse_stream_arg(args.target)
+        stream = StreamKey.parse(args.target)
         response = httpx.post(
             f"{api_url}/v1/retrain", json={"stream": stream.model_dump(), "reason": args.reason}, timeout=600
         )
@@ -280,7 +270,7 @@ def cmd_reference(args: argparse.Namespace, settings: Settings) -> int:
     """Pin, show or clear a stream's reference window (through the running service when there is one)."""
     from driftloop.runtime_file import read_runtime
 
-    stream = _parse_stream_arg(args.stream)
+    stream = StreamKey.parse(args.stream)
     if args.action == "set" and (args.start is None or args.end is None):
         raise ConfigError("reference set: --start and --end are required")
     info = read_runtime(settings)
@@ -484,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(args)
         return args.handler(args, settings)
-    except (DriftloopError, StoreError, LocalBrokerError) as exc:
+    except DriftloopError as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 2
     except KeyboardInterrupt:

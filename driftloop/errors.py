@@ -1,33 +1,7 @@
-"""driftloop's exceptions, one tree for the whole public surface.
+"""driftloop's exceptions: the public import path of the one tree defined in :mod:`schemas.errors`.
 
-DriftloopError
- ├── ConfigError          a setting or CLI argument is invalid; the message names it
- ├── BrokerUnavailable    no Kafka broker answered at the configured address
- ├── PublishError         the broker did not acknowledge a published event
- ├── InvalidEvent         an event does not match the schema (raised before publishing)
- └── ServiceNotRunning    a command needs a running ``driftloop up`` and found none
+``from driftloop.errors import X`` works for every class of the tree; its docstring draws it.
 """
 
-
-class DriftloopError(Exception):
-    """Base class of every error driftloop raises on purpose."""
-
-
-class ConfigError(DriftloopError):
-    pass
-
-
-class BrokerUnavailable(DriftloopError):
-    pass
-
-
-class PublishError(DriftloopError):
-    pass
-
-
-class InvalidEvent(DriftloopError):
-    pass
-
-
-class ServiceNotRunning(DriftloopError):
-    pass
+from schemas.errors import *  # noqa: F403 - the whole tree, see schemas.errors.__all__
+from schemas.errors import __all__ as __all__

@@ -44,7 +44,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class KafkaSettings(BaseModel):
+class KafkaSettings(_Section):
     bootstrap_servers: str | None = Field(
         default=None, description="host:port[,host:port]. Unset: driftloop starts its local broker."
     )
@@ -69,6 +69,21 @@ class KafkaSettings(BaseModel):
         ge=1000,
         description="Demo traffic on the local in-memory broker stops after this many events (it keeps them all).",
     )
+
+    @model_validator(mode="after")
+    def _security_agrees(self) -> KafkaSettings:
+        """SASL settings and the protocol must say the same thing: one client library would ignore the mismatch."""
+        uses_sasl = self.security_protocol.startswith("SASL_")
+        if uses_sasl and self.sasl_mechanism is None:
+            raise ValueError(f"security_protocol {self.security_protocol} needs sasl_mechanism")
+        if uses_sasl and not self.sasl_username:
+            raise ValueError(f"security_protocol {self.security_protocol} needs sasl_username")
+        if not uses_sasl and self.sasl_mechanism is not None:
+            raise ValueError(
+                f"sasl_mechanism {self.sasl_mechanism} needs security_protocol SASL_PLAINTEXT or SASL_SSL"
+                f" (it is {self.security_protocol})"
+            )
+        return self
 
     @property
     def sink_group(self) -> str:
@@ -225,7 +240,7 @@ class RetrainSettings(_Section):
     max_snapshot_events: int = Field(default=100_000, ge=1)
     reload_poll_s: float = Field(default=5.0, gt=0, description="How often workers look for a promoted probe.")
     webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(default=None, description="Signs each request as alert webhooks are.")
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     command: list[str] = Field(default_factory=list, description="Run as command + [snapshot_dir, manifest].")
     command_timeout_s: float = Field(default=3600.0, gt=0)
@@ -273,13 +288,13 @@ class AlertPolicySettings(_Section):
     min_count: int = Field(default=100, ge=0, description="Windows with fewer current samples do not count.")
 
 
-class WebhookTarget(BaseModel):
+class WebhookTarget(_Section):
     """An HTTP endpoint that receives every drift alert transition."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
     url: str = Field(pattern=r"^https?://")
     format: Literal["json", "slack"] = "json"
-    secret: SecretStr | None = Field(default=None, description="Signs the body: X-Driftloop-Signature (HMAC-SHA256).")
+    secret: SecretStr | None = Field(default=None, description="Signs timestamp and body (infra.webhooks).")
     timeout_s: float = Field(default=5.0, gt=0)
 
 

@@ -6,16 +6,17 @@ Entry points: :class:`RetrainService` (consumes alerts, runs jobs), :func:`trigg
 """
 
 from retrain.builtin import ProbeRetrainJob, labelled_examples, shipped_base
-from retrain.external import CommandJob, KafkaRequestJob, WebhookJob, sign
-from retrain.gate import GateDecision, InsufficientEvaluationData, decide, holdout_split, metric_value, no_skill
+from retrain.external import CommandJob, KafkaRequestJob, WebhookJob
+from retrain.gate import GateDecision, decide, holdout_split, metric_value, no_skill
 from retrain.job import JobContext, JobOutcome, RetrainJob
 from retrain.labels import DEFAULT_RULES, event_labels, feedback_label, rules_for
 from retrain.policy import PolicyDecision, RetrainPolicy, feedback_since
-from retrain.registry import ProbeRegistry, RegistryError
+from retrain.registry import ProbeRegistry
 from retrain.reload import ProbeReloader, ReloadingScorer
-from retrain.runs import RunSummary, format_runs, list_runs, summarise
-from retrain.service import RetrainService, TriggerResult, build_job, parse_stream, trigger_retrain
+from retrain.runs import format_runs, list_runs, summarise_runs
+from retrain.service import RetrainService, TriggerResult, build_job, trigger_retrain
 from retrain.snapshot import Snapshot, SnapshotQuery, content_sha256, load_snapshot, take_snapshot
+from schemas.errors import InsufficientEvaluationData, RegistryError
 
 __all__ = [
     "DEFAULT_RULES",
@@ -34,7 +35,6 @@ __all__ = [
     "RetrainJob",
     "RetrainPolicy",
     "RetrainService",
-    "RunSummary",
     "Snapshot",
     "SnapshotQuery",
     "TriggerResult",
@@ -52,11 +52,9 @@ __all__ = [
     "load_snapshot",
     "metric_value",
     "no_skill",
-    "parse_stream",
     "rules_for",
     "shipped_base",
-    "sign",
-    "summarise",
+    "summarise_runs",
     "take_snapshot",
     "trigger_retrain",
 ]

@@ -27,12 +27,13 @@ from detectors.safety import Probe, default_probe, load_corpus, train_probe
 from detectors.safety.corpus import ProbeTask
 from detectors.safety.probe import DEFAULT_TRAINING
 from infra.settings import RetrainLabelRules, RetrainSettings
-from retrain.gate import GateMetric, InsufficientEvaluationData, decide, holdout_split
+from retrain.gate import GateMetric, decide, holdout_split
 from retrain.job import JobContext, JobOutcome
 from retrain.labels import correction_examples, rules_for
 from retrain.registry import ProbeRegistry
 from retrain.snapshot import Snapshot
 from schemas import FeedbackEvent, RetrainStatus
+from schemas.errors import InsufficientEvaluationData
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,6 @@ the command exited 0); what the external training does next is outside driftloop
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import subprocess
 from collections.abc import Sequence
@@ -16,20 +14,9 @@ import httpx
 
 from infra.kafka import kafka_producer
 from infra.settings import Settings
+from infra.webhooks import signed_headers
 from retrain.job import JobContext, JobOutcome
 from schemas import RetrainStatus
-
-SIGNATURE_HEADER = "X-Driftloop-Signature"
-
-
-def sign(body: bytes, secret: str) -> str:
-    """``sha256=<hex HMAC>`` of the request body, as sent in :data:`SIGNATURE_HEADER`.
-
-    >>> import hashlib, hmac
-    >>> sign(b"{}", "s") == "sha256=" + hmac.new(b"s", b"{}", hashlib.sha256).hexdigest()
-    True
-    """
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 class KafkaRequestJob:
@@ -58,7 +45,7 @@ class KafkaRequestJob:
 
 
 class WebhookJob:
-    """POST the request as JSON, HMAC-signed when a secret is set; any 2xx hands it over."""
+    """POST the request as JSON, signed (:mod:`infra.webhooks`) when a secret is set; any 2xx hands it over."""
 
     name = "webhook"
 
@@ -71,7 +58,7 @@ class WebhookJob:
         body = context.request().model_dump_json().encode()
         headers = {"Content-Type": "application/json", "X-Driftloop-Run": context.run_id}
         if self.secret:
-            headers[SIGNATURE_HEADER] = sign(body, self.secret)
+            headers.update(signed_headers(self.secret, body))
         try:
             response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout_s)
         except httpx.HTTPError as exc:

@@ -13,12 +13,10 @@ import numpy as np
 from sklearn.metrics import average_precision_score, balanced_accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from schemas.errors import InsufficientEvaluationData
+
 GateMetric = Literal["auroc", "average_precision", "balanced_accuracy", "f1"]
 METRICS: tuple[GateMetric, ...] = ("auroc", "average_precision", "balanced_accuracy", "f1")
-
-
-class InsufficientEvaluationData(ValueError):
-    """Too few labelled examples of a class to hold some out for a fair comparison."""
 
 
 def metric_value(metric: GateMetric, labels: np.ndarray, scores: np.ndarray, threshold: float) -> float:

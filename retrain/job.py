@@ -9,8 +9,6 @@ from typing import Protocol
 from retrain.snapshot import Snapshot
 from schemas import RetrainRequest, RetrainStatus, StreamKey
 
-TERMINAL = (RetrainStatus.SUCCEEDED, RetrainStatus.REJECTED, RetrainStatus.FAILED)
-
 
 @dataclass(frozen=True)
 class JobContext:
@@ -48,7 +46,7 @@ class JobOutcome:
     challenger_version: str | None = None
 
     def __post_init__(self) -> None:
-        if self.status not in TERMINAL:
+        if not self.status.finished:
             raise ValueError(f"a job ends succeeded, rejected or failed, not {self.status}")
 
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from infra.settings import RetrainSettings
-from retrain.runs import RunSummary
-from schemas import Alert, AlertState, RetrainStatus, Severity
+from schemas import Alert, AlertState, RetrainRunSummary, RetrainStatus, Severity
 
 SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
@@ -52,7 +51,7 @@ class RetrainPolicy:
             return PolicyDecision(False, f"alert is {age:.0f}s old (retrain.max_alert_age_s {s.max_alert_age_s:g})")
         return PolicyDecision(True, f"{alert.kind.value} alert {alert.alert_id} on {alert.detector}")
 
-    def active(self, runs: Sequence[RunSummary], now: datetime) -> RunSummary | None:
+    def active(self, runs: Sequence[RetrainRunSummary], now: datetime) -> RetrainRunSummary | None:
         """The stream's unfinished run that is not stale, if any."""
         stale = timedelta(seconds=self.settings.stale_run_s)
         for run in runs:
@@ -61,7 +60,7 @@ class RetrainPolicy:
         return None
 
     def may_start(
-        self, runs: Sequence[RunSummary], new_labelled: int, now: datetime, *, manual: bool = False
+        self, runs: Sequence[RetrainRunSummary], new_labelled: int, now: datetime, *, manual: bool = False
     ) -> PolicyDecision:
         """Whether a run of the stream whose runs (any order) are ``runs`` may start at ``now``."""
         active = self.active(runs, now)
@@ -85,7 +84,7 @@ class RetrainPolicy:
         return PolicyDecision(True, f"{new_labelled} newly labelled events")
 
 
-def feedback_since(runs: Sequence[RunSummary]) -> datetime | None:
+def feedback_since(runs: Sequence[RetrainRunSummary]) -> datetime | None:
     """Where the next snapshot's feedback starts: the trigger time of the last successful run.
 
     Rejected and failed runs do not consume feedback: their labels count again for the next run.

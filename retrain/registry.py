@@ -26,15 +26,12 @@ import pyarrow.parquet as pq
 
 from detectors.safety import Probe, load_probe, save_probe
 from infra.store import Store
+from schemas.errors import RegistryError
 from schemas.retrain import ProbeVersion
 
 POINTER = "CURRENT"
 _SAFE = re.compile(r"^[\w.+-]+$")
 _TRAIN_SCHEMA = pa.schema([("text", pa.string()), ("label", pa.int8())])
-
-
-class RegistryError(RuntimeError):
-    """A version is missing, or a pointer names a version the registry does not hold."""
 
 
 class ProbeRegistry:

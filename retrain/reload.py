@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from detectors.safety import Probe
-from retrain.registry import ProbeRegistry, RegistryError
+from retrain.registry import ProbeRegistry
+from schemas.errors import RegistryError
 
 log = logging.getLogger(__name__)
 

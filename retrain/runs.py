@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from infra.store import Store
-from schemas import RetrainRun, RetrainStatus, StreamKey
+from schemas import RetrainRun, RetrainRunSummary, RetrainStatus, StreamKey
 
 STATUS_ORDER = {
     RetrainStatus.REQUESTED: 0,
@@ -19,37 +17,17 @@ STATUS_ORDER = {
 }
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    """A run's latest status with the evidence gathered over its transitions."""
-
-    run_id: str
-    stream: StreamKey
-    job: str
-    status: RetrainStatus
-    requested_at: datetime
-    updated_at: datetime
-    snapshot_sha256: str | None
-    champion_version: str | None
-    challenger_version: str | None
-    metrics: dict[str, float] = field(default_factory=dict)
-    message: str = ""
-    transitions: tuple[RetrainStatus, ...] = ()
-
-    @property
-    def finished(self) -> bool:
-        return STATUS_ORDER[self.status] == 2
-
-
-def summarise(transitions: Iterable[RetrainRun]) -> list[RunSummary]:
+def summarise_runs(transitions: Iterable[RetrainRun]) -> list[RetrainRunSummary]:
     """Collapse transitions into one summary per run, newest request first.
+
+    ``store.retrain.run_summaries`` does the same in ClickHouse, for the API's filtered pages.
 
     >>> from datetime import UTC, datetime
     >>> s = StreamKey(app="a", model="m", model_version="1")
     >>> t = datetime(2026, 1, 1, tzinfo=UTC)
     >>> rows = [RetrainRun(run_id="r", stream=s, status=st, job="builtin", updated_at=t)
     ...         for st in ("running", "requested")]
-    >>> summarise(rows)[0].status.value
+    >>> summarise_runs(rows)[0].status.value
     'running'
     """
     by_run: dict[str, list[RetrainRun]] = defaultdict(list)
@@ -61,7 +39,7 @@ def summarise(transitions: Iterable[RetrainRun]) -> list[RunSummary]:
         last = rows[-1]
         requested = next((r.updated_at for r in rows if r.status is RetrainStatus.REQUESTED), rows[0].updated_at)
         out.append(
-            RunSummary(
+            RetrainRunSummary(
                 run_id=run_id,
                 stream=last.stream,
                 job=last.job,
@@ -73,18 +51,17 @@ def summarise(transitions: Iterable[RetrainRun]) -> list[RunSummary]:
                 challenger_version=next((r.challenger_version for r in reversed(rows) if r.challenger_version), None),
                 metrics=last.metrics,
                 message=last.message,
-                transitions=tuple(r.status for r in rows),
             )
         )
     return sorted(out, key=lambda r: (r.requested_at, r.run_id), reverse=True)
 
 
-def list_runs(store: Store, stream: StreamKey | None = None, *, limit: int = 50) -> list[RunSummary]:
+def list_runs(store: Store, stream: StreamKey | None = None, *, limit: int = 50) -> list[RetrainRunSummary]:
     """The latest ``limit`` runs (of one stream, or all), newest first."""
-    return summarise(store.retrain.runs_of(stream, limit=limit * 5))[:limit]
+    return summarise_runs(store.retrain.runs_of(stream, limit=limit * 5))[:limit]
 
 
-def format_runs(runs: Sequence[RunSummary], gate_metric: str = "auroc") -> str:
+def format_runs(runs: Sequence[RetrainRunSummary], gate_metric: str = "auroc") -> str:
     """A plain-text table of runs for the terminal."""
     if not runs:
         return "no retraining runs"

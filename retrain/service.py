@@ -28,24 +28,11 @@ from retrain.job import JobContext, JobOutcome, RetrainJob
 from retrain.labels import event_labels, rules_for
 from retrain.policy import PolicyDecision, RetrainPolicy, feedback_since
 from retrain.registry import ProbeRegistry
-from retrain.runs import RunSummary, summarise
+from retrain.runs import summarise_runs
 from retrain.snapshot import Snapshot, SnapshotQuery, take_snapshot
-from schemas import Alert, DriftDecision, RetrainRun, RetrainStatus, StreamKey
+from schemas import Alert, DriftDecision, RetrainRun, RetrainRunSummary, RetrainStatus, StreamKey
 
 log = logging.getLogger(__name__)
-
-
-def parse_stream(text: str) -> StreamKey:
-    """``app/model@version`` (as streams print) into a :class:`StreamKey`.
-
-    >>> parse_stream("support-bot/gpt-x@2026-10")
-    StreamKey(app='support-bot', model='gpt-x', model_version='2026-10')
-    """
-    app, sep, rest = text.partition("/")
-    model, at, version = rest.rpartition("@")
-    if not sep or not at or not app or not model or not version:
-        raise ValueError(f"a stream is written app/model@version, got {text!r}")
-    return StreamKey(app=app, model=model, model_version=version)
 
 
 def now_ms() -> datetime:
@@ -135,7 +122,7 @@ class RetrainService:
         self._clock = clock
         self._lock = threading.Lock()
         self._active: set[StreamKey] = set()
-        self._futures: dict[str, Future[RunSummary]] = {}
+        self._futures: dict[str, Future[RetrainRunSummary]] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="driftloop-retrain")
         self._stop = threading.Event()
         self._consumer_thread: threading.Thread | None = None
@@ -183,8 +170,8 @@ class RetrainService:
             return TriggerResult(None, decision)
         return self.trigger(alert.stream, reason=decision.reason, alert=alert, manual=False, actor=Actor.scheduler())
 
-    def runs(self, stream: StreamKey) -> list[RunSummary]:
-        return summarise(self.store.retrain.runs_of(stream))
+    def runs(self, stream: StreamKey) -> list[RetrainRunSummary]:
+        return summarise_runs(self.store.retrain.runs_of(stream))
 
     def new_labelled(self, stream: StreamKey, since: datetime | None, until: datetime) -> int:
         """Events of ``stream`` labelled by feedback in ``[since, until)``."""
@@ -253,11 +240,11 @@ class RetrainService:
         log.warning("retraining %s requested as %s: %s", stream, run_id, reason)
         return TriggerResult(run_id, decision)
 
-    def wait(self, run_id: str, timeout_s: float | None = None) -> RunSummary:
+    def wait(self, run_id: str, timeout_s: float | None = None) -> RetrainRunSummary:
         """Block until the run ``trigger`` started has finished; returns its summary."""
         future = self._futures.get(run_id)
         if future is None:  # finished earlier and pruned: the store has it
-            return summarise(self.store.retrain.runs(run_id))[0]
+            return summarise_runs(self.store.retrain.runs(run_id))[0]
         return future.result(timeout=timeout_s)
 
     # ---- a run --------------------------------------------------------------------------------
@@ -324,7 +311,7 @@ class RetrainService:
         requested_at: datetime,
         since: datetime | None,
         actor: Actor | None = None,
-    ) -> RunSummary:
+    ) -> RetrainRunSummary:
         actor = actor or Actor.scheduler()
         try:
             job = self.job
@@ -358,7 +345,7 @@ class RetrainService:
         finally:
             with self._lock:
                 self._active.discard(stream)
-        return summarise(self.store.retrain.runs(run_id))[0]
+        return summarise_runs(self.store.retrain.runs(run_id))[0]
 
     def _audit_outcome(
         self, run_id: str, stream: StreamKey, snapshot: Snapshot, outcome: JobOutcome, actor: Actor
@@ -446,7 +433,7 @@ def trigger_retrain(
     embedder: Embedder | None = None,
     bootstrap_servers: str | None = None,
     timeout_s: float | None = None,
-) -> RunSummary | PolicyDecision:
+) -> RetrainRunSummary | PolicyDecision:
     """Run one manual retraining of ``stream`` to its end (``driftloop retrain <stream>``, no service running).
 
     Returns the run's summary, or the policy's refusal.

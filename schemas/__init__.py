@@ -16,7 +16,7 @@ from schemas.events import (
     TextLimits,
 )
 from schemas.records import DeadLetter, RejectionKind, ScoredBatch, ScoredFeedback, ScoredInference, ScoredRecord
-from schemas.retrain import RetrainRequest, RetrainRun, RetrainStatus
+from schemas.retrain import RetrainRequest, RetrainRun, RetrainRunSummary, RetrainStatus
 from schemas.safety import SafetyScore, SafetyTarget
 from schemas.status import ConsumerLag, DriftWindowsStatus, ServiceStatus
 
@@ -37,6 +37,7 @@ __all__ = [
     "RejectionKind",
     "RetrainRequest",
     "RetrainRun",
+    "RetrainRunSummary",
     "RetrainStatus",
     "SafetyScore",
     "SafetyTarget",

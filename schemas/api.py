@@ -1,4 +1,4 @@
-"""What the HTTP API answers: ingest receipts, stream aggregates, run summaries, errors.
+"""What the HTTP API answers: ingest receipts, stream aggregates, errors.
 
 Events, drift results, alerts and retrain runs travel as their own wire models; the models here
 are the aggregates and receipts that exist only at the API (and the store queries behind it).
@@ -13,7 +13,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.drift import ClusterShift, StreamKey
-from schemas.retrain import RetrainStatus
 
 
 class _Out(BaseModel):
@@ -124,22 +123,6 @@ class AlertCount(_Out):
     count: int = Field(ge=0)
 
 
-class RetrainRunSummary(_Out):
-    """A retraining run's latest status with the evidence of its transitions (aggregated in ClickHouse)."""
-
-    run_id: str
-    stream: StreamKey
-    job: str
-    status: RetrainStatus
-    requested_at: datetime
-    updated_at: datetime
-    snapshot_sha256: str | None = None
-    champion_version: str | None = None
-    challenger_version: str | None = None
-    metrics: dict[str, float] = Field(default_factory=dict)
-    message: str = ""
-
-
 def _named(stream: StreamKey) -> StreamKey:
     for name in ("app", "model", "model_version"):
         if not 1 <= len(getattr(stream, name)) <= 128:
@@ -217,7 +200,6 @@ __all__ = [
     "IngestReceipt",
     "ReferenceOut",
     "ReferenceRequest",
-    "RetrainRunSummary",
     "RetrainTrigger",
     "RetrainTriggered",
     "SafetyBucket",

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.errors import InvalidStreamKey
+
 
 class StreamKey(BaseModel):
     """The unit of monitoring: one model version of one application."""
@@ -20,6 +22,31 @@ class StreamKey(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.app}/{self.model}@{self.model_version}"
+
+    @classmethod
+    def parse(cls, text: str, app: str | None = None) -> StreamKey:
+        """``APP/MODEL@VERSION``, how a stream prints, as a key; with ``app`` given, ``MODEL@VERSION`` of that app.
+
+        The app ends at the first ``/`` and the version starts after the last ``@``, so a model name
+        may hold either (``meta-llama/Llama-3.1-8B``, ``claude-3-5-sonnet@20240620``).
+
+        >>> StreamKey.parse("support-bot/gpt-x@2026-10")
+        StreamKey(app='support-bot', model='gpt-x', model_version='2026-10')
+        >>> StreamKey.parse("org/name@2024-06@3", app="bank")
+        StreamKey(app='bank', model='org/name@2024-06', model_version='3')
+        >>> StreamKey.parse("support-bot@2026-10")
+        Traceback (most recent call last):
+        ...
+        schemas.errors.InvalidStreamKey: expected APP/MODEL@VERSION, got 'support-bot@2026-10'
+        """
+        grammar = "APP/MODEL@VERSION" if app is None else "MODEL@VERSION"
+        rest = text.strip()
+        if app is None:
+            app, _, rest = rest.partition("/")
+        model, _, version = rest.rpartition("@")
+        if not (app and model and version):
+            raise InvalidStreamKey(f"expected {grammar}, got {text!r}")
+        return cls(app=app, model=model, model_version=version)
 
 
 class DriftDecision(StrEnum):

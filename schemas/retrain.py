@@ -1,4 +1,4 @@
-"""Retraining: the request handed to a job, and the recorded run with its status transitions."""
+"""Retraining: the request handed to a job, and the recorded run: its status transitions and their summary."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class RetrainStatus(StrEnum):
     """The challenger did not beat the champion by the configured margin."""
     FAILED = "failed"
 
+    @property
+    def finished(self) -> bool:
+        """Succeeded, rejected or failed: the run is over."""
+        return self not in (RetrainStatus.REQUESTED, RetrainStatus.RUNNING)
+
 
 class RetrainRequest(BaseModel):
     """Published on ``driftloop.retrain`` for external jobs: where the snapshot is and what is in it."""
@@ -34,8 +39,8 @@ class RetrainRequest(BaseModel):
     requested_at: datetime
 
 
-class RetrainRun(BaseModel):
-    """One status transition of a retraining run, with its evidence."""
+class _RunRecord(BaseModel):
+    """What a retraining run's transition and its summary both carry: the run, a status, the evidence."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -49,6 +54,20 @@ class RetrainRun(BaseModel):
     challenger_version: str | None = None
     metrics: dict[str, float] = Field(default_factory=dict)
     message: str = ""
+
+
+class RetrainRun(_RunRecord):
+    """One status transition of a retraining run, with its evidence."""
+
+
+class RetrainRunSummary(_RunRecord):
+    """A retraining run's latest status with the evidence of its transitions."""
+
+    requested_at: datetime
+
+    @property
+    def finished(self) -> bool:
+        return self.status.finished
 
 
 class ProbeVersion(BaseModel):

@@ -7,7 +7,7 @@ Fisher's exact test for small counts, Wilson intervals, an optional margin), :fu
 """
 
 from detectors.compare.rates import cohens_h, compare_rates, rate_estimate, wilson_interval
-from detectors.compare.samples import compare_samples, summarise
+from detectors.compare.samples import compare_samples, sample_summary
 from detectors.compare.verdict import metric_verdict, overall_verdict
 
 __all__ = [
@@ -17,6 +17,6 @@ __all__ = [
     "metric_verdict",
     "overall_verdict",
     "rate_estimate",
-    "summarise",
+    "sample_summary",
     "wilson_interval",
 ]

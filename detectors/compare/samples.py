@@ -80,7 +80,7 @@ def _bootstrap_interval(
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
-def summarise(
+def sample_summary(
     values: Sequence[float] | np.ndarray,
     *,
     confidence: float = DEFAULT_COMPARISON_TESTING.confidence,
@@ -89,7 +89,7 @@ def summarise(
 ) -> SampleSummary:
     """Size, mean, median and a percentile bootstrap interval of the median (non-finite values dropped).
 
-    >>> s = summarise([1.0, 2.0, 3.0, 4.0, 100.0])
+    >>> s = sample_summary([1.0, 2.0, 3.0, 4.0, 100.0])
     >>> s.n, s.median, s.mean
     (5, 3.0, 22.0)
     >>> s.ci_low <= s.median <= s.ci_high
@@ -137,8 +137,8 @@ def compare_samples(
     kwargs = {"confidence": confidence, "n_bootstrap": n_bootstrap, "seed": seed}
     low, high = _bootstrap_interval((x, y), _median_difference, **kwargs)
     return SampleComparison(
-        first=summarise(x, **kwargs),
-        second=summarise(y, **kwargs),
+        first=sample_summary(x, **kwargs),
+        second=sample_summary(y, **kwargs),
         statistic=float(u),
         p_value=float(np.clip(p, 0.0, 1.0)) if np.isfinite(p) else 1.0,
         rank_biserial=float(np.clip(2 * u / (x.size * y.size) - 1, -1.0, 1.0)),

@@ -5,7 +5,7 @@ Embedding detectors share one contract (:class:`DriftDetector`: ``fit(reference)
 :func:`correct` applies a multiple-testing correction across a window's results.
 """
 
-from detectors.drift.base import DetectorNotFittedError, DriftDetector, Outcome
+from detectors.drift.base import DriftDetector, Outcome
 from detectors.drift.classifier import ClassifierDetector
 from detectors.drift.correction import Correction, adjust_p_values, correct
 from detectors.drift.evidently_embeddings import EvidentlyEmbeddingDetector
@@ -14,6 +14,7 @@ from detectors.drift.mmd import MMDDetector
 from detectors.drift.neighbours import NearestNeighbourDetector
 from detectors.drift.scalar import ScalarDriftDetector
 from detectors.drift.topic import TopicDriftDetector
+from schemas.errors import DetectorNotFittedError
 
 __all__ = [
     "ClassifierDetector",

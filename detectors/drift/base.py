@@ -18,10 +18,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from schemas.drift import DEFAULT_DRIFT_TESTING, ClusterShift, DriftDecision, DriftResult
-
-
-class DetectorNotFittedError(RuntimeError):
-    """``test`` was called before ``fit``."""
+from schemas.errors import DetectorNotFittedError
 
 
 @dataclass(frozen=True)

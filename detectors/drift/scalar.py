@@ -8,8 +8,9 @@ from typing import Any, Literal, Self
 import numpy as np
 import pandas as pd
 
-from detectors.drift.base import DetectorNotFittedError, decide
+from detectors.drift.base import decide
 from schemas.drift import DEFAULT_DRIFT_TESTING, DriftDecision, DriftResult
+from schemas.errors import DetectorNotFittedError
 
 StatTestName = Literal[
     "ks",

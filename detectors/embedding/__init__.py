@@ -7,11 +7,12 @@ weights on first use and cached under ``~/.cache/driftloop/models``; every embed
 L2-normalised float32 rows and sits behind an LRU cache keyed by a hash of the text.
 """
 
-from detectors.embedding.base import Backend, BackendUnavailableError, Embedder
+from detectors.embedding.base import Backend, Embedder
 from detectors.embedding.cache import CachedEmbedder
 from detectors.embedding.factory import AUTO_PREFERENCE, build_embedder
 from detectors.embedding.torch_backend import SentenceTransformerEmbedder
 from detectors.embedding.validation import Agreement, agreement
+from schemas.errors import BackendUnavailableError
 
 __all__ = [
     "AUTO_PREFERENCE",

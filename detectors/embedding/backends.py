@@ -13,7 +13,7 @@ from detectors.embedding.artefacts import (
     read_json,
     write_json_atomic,
 )
-from detectors.embedding.base import MODEL_NAME, BackendUnavailableError, Embedder
+from detectors.embedding.base import MODEL_NAME, Embedder
 from detectors.embedding.calibration import calibration_texts
 from detectors.embedding.export import (
     FLOAT_PATTERNS,
@@ -31,6 +31,7 @@ from detectors.embedding.export import (
 from detectors.embedding.model import default_model_path
 from detectors.embedding.tokenizer import BatchTokenizer
 from detectors.embedding.validation import Agreement
+from schemas.errors import BackendUnavailableError
 
 
 def stderr_progress(message: str) -> None:

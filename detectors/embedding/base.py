@@ -26,10 +26,6 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-class BackendUnavailableError(RuntimeError):
-    """The requested backend cannot run here (missing runtime or unsupported CPU)."""
-
-
 def empty_embeddings(dim: int) -> np.ndarray:
     """The result for an empty batch: shape ``(0, dim)``, float32."""
     return np.zeros((0, dim), dtype=np.float32)

@@ -9,8 +9,9 @@ from typing import Literal
 
 import numpy as np
 
-from detectors.embedding.base import BackendUnavailableError, empty_embeddings, l2_normalise, length_sorted_batches
+from detectors.embedding.base import empty_embeddings, l2_normalise, length_sorted_batches
 from detectors.embedding.tokenizer import BatchTokenizer
+from schemas.errors import BackendUnavailableError
 
 PrecisionHint = Literal["f32", "bf16"]
 

@@ -24,7 +24,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from driftloop.errors import ConfigError
+from driftloop.errors import InsecureBinding
 from infra.settings import ApiSettings
 from schemas import Scope
 
@@ -32,10 +32,6 @@ COOKIE = "driftloop_token"
 """The dashboard keeps the token a user typed in this HttpOnly cookie."""
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from api.tokens, with the route's scope.")
-
-
-class InsecureBinding(ConfigError):
-    """The API would listen beyond loopback without any token configured."""
 
 
 def is_loopback(host: str | None) -> bool:

@@ -1,4 +1,9 @@
-"""Every error the API answers is an :class:`~schemas.ApiError` body naming what was wrong."""
+"""Every error the API answers is an :class:`~schemas.ApiError` body naming what was wrong.
+
+Routes raise :class:`~driftloop.errors.ApiProblem` for answers they choose; any other
+:class:`~driftloop.errors.DriftloopError` that reaches the app is answered with the status and code of
+its nearest class in :data:`STATUS` (500 for one not listed).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from driftloop.errors import (
+    ApiProblem,
+    BackendUnavailableError,
+    BrokerUnavailable,
+    DriftloopError,
+    InvalidEvent,
+    InvalidStreamKey,
+    PublishError,
+    ServiceNotRunning,
+    StoreOpenError,
+    WatermarkUnknown,
+)
 from schemas import ApiError, FieldError
 
 ERROR_CODES = {
@@ -22,18 +39,37 @@ ERROR_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
+    500: "internal_error",
     501: "not_implemented",
     503: "unavailable",
 }
 
+STATUS: dict[type[DriftloopError], tuple[int, str]] = {
+    InvalidStreamKey: (422, "invalid_request"),
+    InvalidEvent: (422, "invalid_request"),
+    ServiceNotRunning: (503, "unavailable"),
+    BrokerUnavailable: (503, "broker_unavailable"),
+    PublishError: (503, "publish_failed"),
+    WatermarkUnknown: (503, "unavailable"),
+    StoreOpenError: (503, "store_unavailable"),
+    BackendUnavailableError: (503, "unavailable"),
+}
+"""Status and code of the driftloop errors a route can meet without choosing an answer itself."""
 
-class ApiProblem(Exception):
-    """Raised by routes for an answer with a status, a code, a message and (optionally) field errors."""
 
-    def __init__(self, status: int, message: str, fields: Sequence[FieldError] = (), error: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.body = ApiError(error=error or ERROR_CODES.get(status, "error"), message=message, fields=list(fields))
+def status_of(error: DriftloopError) -> tuple[int, str]:
+    """The status and code to answer ``error`` with: its own for an ApiProblem, else its nearest class in STATUS.
+
+    >>> from driftloop.errors import LocalBrokerError, StoreError
+    >>> status_of(LocalBrokerError("down")), status_of(StoreError("odd")), status_of(ApiProblem(404, "no"))
+    ((503, 'broker_unavailable'), (500, 'internal_error'), (404, 'not_found'))
+    """
+    if isinstance(error, ApiProblem):
+        return error.status, error.error or ERROR_CODES.get(error.status, "error")
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500, ERROR_CODES[500]
 
 
 def field_path(loc: Sequence[Any], prefix: str = "") -> str:
@@ -62,15 +98,18 @@ def describe(errors: Sequence[dict[str, Any]], prefix: str = "") -> list[FieldEr
     ]
 
 
-def problem_response(status: int, message: str, fields: Sequence[FieldError] = (), headers=None) -> JSONResponse:
-    body = ApiError(error=ERROR_CODES.get(status, "error"), message=message, fields=list(fields))
+def problem_response(
+    status: int, message: str, fields: Sequence[FieldError] = (), headers=None, error: str | None = None
+) -> JSONResponse:
+    body = ApiError(error=error or ERROR_CODES.get(status, "error"), message=message, fields=list(fields))
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiProblem)
-    async def _problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        return JSONResponse(exc.body.model_dump(mode="json"), status_code=exc.status)
+    @app.exception_handler(DriftloopError)
+    async def _driftloop(request: Request, exc: DriftloopError) -> JSONResponse:
+        status, error = status_of(exc)
+        return problem_response(status, str(exc), exc.fields if isinstance(exc, ApiProblem) else (), error=error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

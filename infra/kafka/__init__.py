@@ -9,7 +9,8 @@ from infra.kafka.clients import (
     kafka_consumer,
     kafka_producer,
 )
-from infra.kafka.local_broker import LocalBroker, LocalBrokerError
+from infra.kafka.local_broker import LocalBroker
+from schemas.errors import LocalBrokerError
 
 __all__ = [
     "MAX_MESSAGE_BYTES",

@@ -10,6 +10,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from infra.kafka.clients import MAX_MESSAGE_BYTES, kafka_admin_client
 from infra.settings import TOPIC_ROLES, Settings
+from schemas.errors import BrokerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def ensure_topics(settings: Settings, bootstrap_servers: str, timeout_s: float =
             settings.kafka, bootstrap_servers, client_id="driftloop-admin", bootstrap_timeout_ms=int(timeout_s * 1000)
         )
     except KafkaTimeoutError as exc:
-        raise ConnectionError(f"no Kafka broker reachable at {bootstrap_servers}") from exc
+        raise BrokerUnavailable(f"no Kafka broker reachable at {bootstrap_servers}") from exc
     try:
         existing = set(admin.list_topics())
         missing = [

@@ -101,19 +101,9 @@ def _servers(bootstrap_servers: str) -> list[str]:
 
 
 def _sasl(kafka: KafkaSettings) -> dict[str, Any]:
-    """SASL keyword arguments; empty without SASL."""
-    uses_sasl = kafka.security_protocol.startswith("SASL_")
-    if uses_sasl and kafka.sasl_mechanism is None:
-        raise ValueError(f"kafka.security_protocol={kafka.security_protocol} needs kafka.sasl_mechanism")
-    if not uses_sasl and kafka.sasl_mechanism is not None:
-        raise ValueError(
-            f"kafka.sasl_mechanism={kafka.sasl_mechanism} needs kafka.security_protocol SASL_PLAINTEXT or SASL_SSL"
-            f" (it is {kafka.security_protocol})"
-        )
-    if not uses_sasl:
+    """SASL keyword arguments; empty without SASL (``KafkaSettings`` checks that protocol and mechanism agree)."""
+    if not kafka.security_protocol.startswith("SASL_"):
         return {}
-    if not kafka.sasl_username:
-        raise ValueError(f"kafka.sasl_mechanism={kafka.sasl_mechanism} needs kafka.sasl_username")
     return {
         "sasl_mechanism": kafka.sasl_mechanism,
         "sasl_plain_username": kafka.sasl_username,

@@ -17,16 +17,13 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from infra.kafka.clients import kafka_admin_client, kafka_consumer
 from infra.settings import Settings
+from schemas.errors import WatermarkUnknown
 
 FETCH_WAIT_S = 1.0
 """How long the watermark reads for the first uncommitted record of each partition.
 
 A partition with none by then is caught up, unless its end offset says otherwise (then the read fails).
 """
-
-
-class WatermarkUnknown(RuntimeError):
-    """A lagging partition's next record could not be read, so what is stored is unknown."""
 
 
 def earliest_event_time(value: bytes | None, timestamp_ms: int) -> datetime:

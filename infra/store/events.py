@@ -17,9 +17,9 @@ import numpy as np
 
 from infra.store import rows as row_lib
 from infra.store.client import Repository
-from infra.store.errors import StoreError
 from infra.store.where import Where
 from schemas import DeadLetter, FeedbackEvent, ScoredFeedback, ScoredInference, StreamKey
+from schemas.errors import StoreError
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from infra.store.ddl import DdlContext, Retention, render, retentions, split_statements, ttl_clause
-from infra.store.errors import MigrationChecksumError, MigrationError
+from schemas.errors import MigrationChecksumError, MigrationError
 
 logger = logging.getLogger(__name__)
 

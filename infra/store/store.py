@@ -37,7 +37,6 @@ from infra.store.audit import AuditRepository
 from infra.store.client import Client
 from infra.store.ddl import DdlContext, quote
 from infra.store.drift import DriftRepository
-from infra.store.errors import StoreLockedError, StoreOpenError
 from infra.store.events import EventRepository
 from infra.store.migrate import (
     AppliedMigration,
@@ -49,6 +48,7 @@ from infra.store.migrate import (
 )
 from infra.store.retrain import RetrainRepository
 from infra.store.segments import SegmentRepository
+from schemas.errors import StoreLockedError, StoreOpenError
 
 if TYPE_CHECKING:
     from infra.settings import Settings

@@ -11,31 +11,21 @@
 
 from monitor.alerting.evidence import alert_id, drift_alert, drift_dedup_key, transition_alert
 from monitor.alerting.outbox import AlertOutbox, DeliveryReport, backoff_delay
-from monitor.alerting.payloads import (
-    ALERT_ID_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    json_body,
-    sign,
-    slack_body,
-    verify_signature,
-)
+from monitor.alerting.payloads import ALERT_ID_HEADER, alert_headers, json_body, slack_body
 from monitor.alerting.policy import AlertPolicy, PolicyState, Transition, WindowVerdict, classify
 from monitor.alerting.report import write_drift_report
 from monitor.alerting.sinks import (
     AlertSink,
-    DeliveryError,
     KafkaAlertSink,
     WebhookSink,
     alert_producer,
     configured_sinks,
 )
 from monitor.alerting.tail import format_alert, tail_alerts
+from schemas.errors import DeliveryError
 
 __all__ = [
     "ALERT_ID_HEADER",
-    "SIGNATURE_HEADER",
-    "TIMESTAMP_HEADER",
     "AlertOutbox",
     "AlertPolicy",
     "AlertSink",
@@ -46,6 +36,7 @@ __all__ = [
     "Transition",
     "WebhookSink",
     "WindowVerdict",
+    "alert_headers",
     "alert_id",
     "alert_producer",
     "backoff_delay",
@@ -55,10 +46,8 @@ __all__ = [
     "drift_dedup_key",
     "format_alert",
     "json_body",
-    "sign",
     "slack_body",
     "tail_alerts",
     "transition_alert",
-    "verify_signature",
     "write_drift_report",
 ]

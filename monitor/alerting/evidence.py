@@ -47,7 +47,7 @@ def _clock(value: datetime | None) -> str:
     return "?" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def summarise(transition: Transition, clusters: Sequence[ClusterShift]) -> str:
+def drift_headline(transition: Transition, clusters: Sequence[ClusterShift]) -> str:
     """One line for people: what, where, how sure, and what moved."""
     r = transition.result
     p = effective_p_value(r)
@@ -78,7 +78,7 @@ def drift_alert(
     clusters = explaining_clusters(result, window_results)
     evidence = result.model_copy(update={"clusters": clusters}) if clusters != list(result.clusters) else result
     return transition_alert(
-        transition, dedup_key, AlertKind.DRIFT, summarise(transition, clusters), evidence, report_path
+        transition, dedup_key, AlertKind.DRIFT, drift_headline(transition, clusters), evidence, report_path
     )
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from infra.store import Delivery, Store
-from monitor.alerting.sinks import AlertSink, DeliveryError, log_alert
+from monitor.alerting.sinks import AlertSink, log_alert
 from schemas import Alert
+from schemas.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 

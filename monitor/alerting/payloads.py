@@ -1,23 +1,18 @@
-"""Webhook bodies (generic JSON, Slack-compatible) and their HMAC-SHA256 signature.
+"""Alert webhook bodies (generic JSON, Slack-compatible) and their headers.
 
-The signature covers the timestamp and the body, ``HMAC-SHA256(secret, f"{timestamp}.{body}")``, and
-travels as ``X-Driftloop-Signature: sha256=<hex>`` with ``X-Driftloop-Timestamp``; receivers recompute
-it with :func:`verify_signature` and reject stale timestamps to stop replays. ``X-Driftloop-Alert-Id``
-lets a receiver drop a duplicate should a delivery be repeated after a crash.
+With a secret, a delivery is signed as every driftloop webhook is (:mod:`infra.webhooks`: HMAC-SHA256
+over ``timestamp.body``, with a replay window). ``X-Driftloop-Alert-Id`` lets a receiver drop a
+duplicate should a delivery be repeated after a crash.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from typing import Literal
 
+from infra.webhooks import signed_headers
 from schemas import Alert, AlertState, Severity
 
-SIGNATURE_HEADER = "X-Driftloop-Signature"
-TIMESTAMP_HEADER = "X-Driftloop-Timestamp"
 ALERT_ID_HEADER = "X-Driftloop-Alert-Id"
 
 _EMOJI = {Severity.INFO: ":information_source:", Severity.WARNING: ":warning:", Severity.CRITICAL: ":rotating_light:"}
@@ -52,39 +47,7 @@ def body(alert: Alert, fmt: Literal["json", "slack"]) -> bytes:
     return slack_body(alert) if fmt == "slack" else json_body(alert)
 
 
-def sign(secret: str, timestamp: str, payload: bytes) -> str:
-    """``sha256=<hex>`` of the timestamp and the body.
-
-    >>> sign("s3cret", "1700000000", b'{"a": 1}')[:15]
-    'sha256=82fc0b8b'
-    """
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + payload, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
-
-
-def verify_signature(
-    secret: str, timestamp: str, payload: bytes, signature: str, *, max_age_s: float | None = 300.0
-) -> bool:
-    """True when ``signature`` matches and (with ``max_age_s``) the timestamp is recent.
-
-    >>> verify_signature("k", "1", b"x", sign("k", "1", b"x"), max_age_s=None)
-    True
-    >>> verify_signature("k", "1", b"y", sign("k", "1", b"x"), max_age_s=None)
-    False
-    """
-    if max_age_s is not None:
-        try:
-            if abs(time.time() - float(timestamp)) > max_age_s:
-                return False
-        except ValueError:
-            return False
-    return hmac.compare_digest(sign(secret, timestamp, payload), signature)
-
-
-def signed_headers(alert: Alert, payload: bytes, secret: str | None, now: float | None = None) -> dict[str, str]:
+def alert_headers(alert: Alert, payload: bytes, secret: str | None, now: float | None = None) -> dict[str, str]:
+    """Content type and alert id, and the timestamp and signature when the target has a secret."""
     headers = {"Content-Type": "application/json", ALERT_ID_HEADER: alert.alert_id}
-    if secret:
-        timestamp = str(int(time.time() if now is None else now))
-        headers[TIMESTAMP_HEADER] = timestamp
-        headers[SIGNATURE_HEADER] = sign(secret, timestamp, payload)
-    return headers
+    return {**headers, **signed_headers(secret, payload, now)} if secret else headers

@@ -13,16 +13,13 @@ import httpx
 
 from infra.kafka import kafka_producer
 from infra.settings import Settings, WebhookTarget
-from monitor.alerting.payloads import body, signed_headers
+from monitor.alerting.payloads import alert_headers, body
 from schemas import Alert, AlertState
+from schemas.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
 KAFKA_SINK = "kafka"
-
-
-class DeliveryError(RuntimeError):
-    """A sink did not accept an alert; the delivery stays pending and is retried."""
 
 
 class AlertSink(Protocol):
@@ -62,7 +59,7 @@ class WebhookSink:
     def send(self, alert: Alert) -> None:
         payload = body(alert, self.target.format)
         secret = self.target.secret.get_secret_value() if self.target.secret else None
-        headers = signed_headers(alert, payload, secret)
+        headers = alert_headers(alert, payload, secret)
         try:
             response = self._client.post(self.target.url, content=payload, headers=headers)
         except httpx.HTTPError as exc:

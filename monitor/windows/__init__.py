@@ -6,11 +6,10 @@
 
 from monitor.windows.drift_tests import DETECTORS, build_detector
 from monitor.windows.evaluate import WindowEvaluation, WindowEvaluator
-from monitor.windows.monitor import Monitor, MonitorStats, RunSummary
+from monitor.windows.monitor import Monitor, MonitorRun, MonitorStats
 from monitor.windows.reference import (
     PinnedReference,
     clear_reference,
-    parse_stream,
     set_reference,
     show_reference,
 )
@@ -19,9 +18,9 @@ from monitor.windows.windows import Window, closed_windows, floor_time
 __all__ = [
     "DETECTORS",
     "Monitor",
+    "MonitorRun",
     "MonitorStats",
     "PinnedReference",
-    "RunSummary",
     "Window",
     "WindowEvaluation",
     "WindowEvaluator",
@@ -29,7 +28,6 @@ __all__ = [
     "clear_reference",
     "closed_windows",
     "floor_time",
-    "parse_stream",
     "set_reference",
     "show_reference",
 ]

@@ -51,8 +51,8 @@ DELIVER_JOB = "driftloop-monitor-deliver"
 
 
 @dataclass
-class RunSummary:
-    """What one evaluation run did."""
+class MonitorRun:
+    """What one run of the monitor evaluated and raised (``run_once``; ``catch_up`` adds its runs up)."""
 
     windows: int = 0
     results: int = 0
@@ -61,7 +61,7 @@ class RunSummary:
     backlog: bool = False
     """A stream had more closed windows than ``max_windows_per_run``: run again."""
 
-    def add(self, other: RunSummary) -> None:
+    def add(self, other: MonitorRun) -> None:
         self.windows += other.windows
         self.results += other.results
         self.insufficient += other.insufficient
@@ -134,10 +134,10 @@ class Monitor:
 
     # ---- evaluation -------------------------------------------------------------------------------
 
-    def run_once(self, now: datetime | None = None) -> RunSummary:
+    def run_once(self, now: datetime | None = None) -> MonitorRun:
         """Evaluate the closed, not yet evaluated windows of every active stream; send the alerts raised."""
         now = now or self.clock()
-        summary = RunSummary()
+        summary = MonitorRun()
         monitor = self.settings.monitor
         size = self.settings.drift.window_s
         with self._lock:
@@ -167,9 +167,9 @@ class Monitor:
             self.deliver()
         return summary
 
-    def catch_up(self, now: datetime | None = None, max_runs: int = 10_000) -> RunSummary:
+    def catch_up(self, now: datetime | None = None, max_runs: int = 10_000) -> MonitorRun:
         """Run until every window closed at ``now`` is evaluated (the compressed-clock mode for past events)."""
-        total = RunSummary()
+        total = MonitorRun()
         for _ in range(max_runs):
             summary = self.run_once(now)
             total.add(summary)

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from infra.store import ReferencePin, Store
 from schemas import StreamKey
-
-_STREAM = re.compile(r"^(?P<app>[^/@]+)/(?P<model>[^@]+)@(?P<version>.+)$")
-
-
-def parse_stream(text: str) -> StreamKey:
-    """``app/model@version`` (how streams print) to a :class:`~schemas.StreamKey`.
-
-    >>> parse_stream("support-bot/gpt-x@2026-10")
-    StreamKey(app='support-bot', model='gpt-x', model_version='2026-10')
-    """
-    match = _STREAM.match(text.strip())
-    if match is None:
-        raise ValueError(f"expected a stream as app/model@version, got {text!r}")
-    return StreamKey(app=match["app"], model=match["model"], model_version=match["version"])
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from analytics import compare_versions, parse_version
+from analytics import compare_versions
 from driftloop.demo import DemoConfig, VersionEffect
 from infra.settings import Settings
 from infra.store import Store
-from schemas import Verdict
+from schemas import StreamKey, Verdict
 from tests.analytics.traffic import only, recent_start, store_demo
 
 APP = "bank-support"
-A = parse_version("nimbus-8b@2026-02", APP)
-B = parse_version("nimbus-8b@2026-05", APP)
+A = StreamKey.parse("nimbus-8b@2026-02", app=APP)
+B = StreamKey.parse("nimbus-8b@2026-05", app=APP)
 
 
 def _demo(seed: int, effects: tuple[VersionEffect, ...] = ()) -> DemoConfig:

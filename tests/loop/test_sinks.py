@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 
@@ -17,17 +15,12 @@ from rich.console import Console
 
 from infra.kafka import LocalBroker, ensure_topics
 from infra.settings import KafkaSettings, WebhookTarget
-from monitor.alerting import (
-    ALERT_ID_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    alert_producer,
-    tail_alerts,
-    verify_signature,
-)
+from infra.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from monitor.alerting import ALERT_ID_HEADER, alert_producer, tail_alerts
 from monitor.windows import Monitor
 from schemas import Alert, AlertState, StreamKey
 from tests.loop.conftest import WINDOW_S, loop_settings
+from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
@@ -36,41 +29,9 @@ PLAN = [[0, 1, 2, 3]] * 5 + [[0, 1, 2, 3, 4, 4]] * 3
 SECRET = "webhook-s3cret"
 
 
-class Receiver:
-    """A webhook endpoint on loopback; answers 503 while ``down``."""
-
-    def __init__(self) -> None:
-        self.down = False
-        self.requests: list[tuple[int, dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status = 503 if receiver.down else 200
-                receiver.requests.append((status, dict(self.headers), body))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def accepted(self) -> list[tuple[dict[str, str], bytes]]:
-        return [(headers, body) for status, headers, body in self.requests if status == 200]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receivers() -> Iterator[tuple[Receiver, Receiver]]:
-    ops, chat = Receiver(), Receiver()
+def receivers() -> Iterator[tuple[WebhookReceiver, WebhookReceiver]]:
+    ops, chat = WebhookReceiver(), WebhookReceiver()
     yield ops, chat
     ops.close()
     chat.close()
@@ -118,8 +79,8 @@ def test_a_webhook_that_is_down_gets_each_alert_exactly_once_after_it_recovers(
     accepted = ops.accepted()
     assert sorted(h[ALERT_ID_HEADER] for h, _ in accepted) == sorted(ids)
     for headers, body in accepted:
-        assert verify_signature(SECRET, headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
-        assert not verify_signature("wrong", headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+        assert verify(SECRET, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], body)
+        assert not verify("wrong", headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], body)
         alert = Alert.model_validate(json.loads(body)["alert"])
         assert alert.drift is not None and alert.drift.window_end is not None
     assert store.alerts.deliveries(pending=True) == []

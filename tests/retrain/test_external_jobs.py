@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,10 +16,11 @@ from kafka import TopicPartition
 from infra.kafka import LocalBroker, ensure_topics, kafka_consumer, kafka_producer
 from infra.settings import KafkaSettings, Settings
 from infra.store import Store
-from retrain import CommandJob, RetrainService, WebhookJob, content_sha256, list_runs, sign
-from retrain.external import SIGNATURE_HEADER
+from infra.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from retrain import CommandJob, RetrainService, WebhookJob, content_sha256, list_runs
 from schemas import Alert, AlertKind, AlertState, DriftDecision, DriftResult, RetrainRequest, RetrainStatus, Severity
 from tests.retrain.conftest import NEW_SAFE, NEW_UNSAFE, STREAM, T0, HashEmbedder, Traffic, make_settings
+from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
@@ -69,37 +68,19 @@ def test_command_job_receives_the_snapshot_and_manifest_paths(
     assert later["rows"] == {"events": 0, "feedback": 0}, "only what came after the last successful run"
 
 
-class _Receiver(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def receiver() -> Iterator[tuple[str, list]]:
-    _Receiver.received = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/retrain", _Receiver.received
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as hook:
+        yield hook
 
 
-def test_webhook_job_posts_a_signed_request(labelled_store: Store, tmp_path: Path, receiver) -> None:
-    url, received = receiver
+def test_webhook_job_posts_a_signed_request(labelled_store: Store, tmp_path: Path, receiver: WebhookReceiver) -> None:
+    url = receiver.url
     with RetrainService(make_settings(tmp_path), labelled_store, job=WebhookJob(url, secret="s3cret")) as service:
         run = service.wait(service.trigger(STREAM, reason="manual check").run_id, 60)
     assert run.status is RetrainStatus.SUCCEEDED, run.message
-    (headers, body), *rest = received
-    assert not rest and headers[SIGNATURE_HEADER] == sign(body, "s3cret")
+    (headers, body), *rest = receiver.accepted()
+    assert not rest and verify("s3cret", headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], body)
     request = RetrainRequest.model_validate_json(body)
     assert request.run_id == run.run_id and request.reason == "manual check"
     assert request.snapshot_sha256 == run.snapshot_sha256 and Path(request.snapshot_path).is_dir()

@@ -11,7 +11,6 @@ from infra.settings import RetrainSettings
 from retrain import (
     InsufficientEvaluationData,
     RetrainPolicy,
-    RunSummary,
     decide,
     event_labels,
     feedback_label,
@@ -26,6 +25,7 @@ from schemas import (
     AlertKind,
     AlertState,
     FeedbackEvent,
+    RetrainRunSummary,
     RetrainStatus,
     Severity,
 )
@@ -158,9 +158,9 @@ def alert(**overrides) -> Alert:
     return Alert(**{**fields, **overrides})
 
 
-def run(status: RetrainStatus, minutes_ago: float, now=T0, run_id="r") -> RunSummary:
+def run(status: RetrainStatus, minutes_ago: float, now=T0, run_id="r") -> RetrainRunSummary:
     at = now - timedelta(minutes=minutes_ago)
-    return RunSummary(run_id, STREAM, "builtin", status, at, at, None, None, None)
+    return RetrainRunSummary(run_id=run_id, stream=STREAM, job="builtin", status=status, requested_at=at, updated_at=at)
 
 
 def test_which_alerts_trigger() -> None:

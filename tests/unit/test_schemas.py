@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from driftloop.schema_export import SCHEMA_DIR, render_schemas
-from schemas import FeedbackEvent, FeedbackKind, InferenceEvent, ScoredInference, TextLimits
+from schemas import FeedbackEvent, FeedbackKind, InferenceEvent, ScoredInference, StreamKey, TextLimits
+from schemas.errors import InvalidStreamKey
 
 VALID = {
     "event_id": "e-1",
@@ -118,3 +120,18 @@ def test_scored_rows_round_trip_with_packed_embeddings():
     )
     with pytest.raises(ValidationError, match="one vector"):
         ScoredInference(event=event, received_at=datetime.now(UTC), prompt_embedding=[[0.25], [0.5]])
+
+
+@pytest.mark.parametrize(
+    "text", ["support-bot/gpt-x@2026-10", "bank/meta-llama/Llama-3.1-8B@1", "bank/claude-3-5-sonnet@20240620@2"]
+)
+def test_a_stream_key_parses_back_from_how_it_prints(text: str) -> None:
+    assert str(StreamKey.parse(text)) == text
+
+
+@pytest.mark.parametrize("text", ["support-bot", "support-bot/gpt-x", "support-bot@1", "/gpt-x@1", "a/@1", "a/m@", ""])
+def test_text_that_is_not_app_model_at_version_is_refused_naming_it(text: str) -> None:
+    with pytest.raises(InvalidStreamKey, match=re.escape(f"expected APP/MODEL@VERSION, got {text!r}")):
+        StreamKey.parse(text)
+    with pytest.raises(ValueError):
+        StreamKey.parse(text)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from analytics import compare_versions, parse_version
+from analytics import compare_versions
 from driftloop.api.auth import require
 from driftloop.api.deps import Context, Instant, Limit, OptionalStream, StoreDep
 from driftloop.api.errors import ApiProblem
@@ -52,14 +52,14 @@ def compare_query(
     >>> try:
     ...     compare_query("bank", "nimbus", "nimbus@2")
     ... except ApiProblem as problem:
-    ...     print(problem.status, [f.field for f in problem.body.fields], problem)
+    ...     print(problem.status, [f.field for f in problem.fields], problem)
     422 ['a'] a: expected MODEL@VERSION, got 'nimbus'
     """
     problems: list[FieldError] = []
     versions: dict[str, StreamKey] = {}
     for name, text in (("a", a), ("b", b)):
         try:
-            versions[name] = parse_version(text, app)
+            versions[name] = StreamKey.parse(text, app=app)
         except ValueError as exc:
             problems.append(FieldError(field=name, message=str(exc)))
     if len(versions) == 2 and versions["a"] == versions["b"]:

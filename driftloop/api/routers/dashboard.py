@@ -347,7 +347,7 @@ def compare_page(
         "versions": sorted(streams, key=lambda s: (s.app != app, s.app, s.model, s.model_version)),
         "result": result,
         "rows": metric_rows(result) if result else [],
-        "problem": problem.body if problem else None,
+        "problem": problem,
         "json_link": json_link,
         "link": stream_link,
         "has_store": store is not None,

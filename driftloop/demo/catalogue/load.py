@@ -37,15 +37,12 @@ from driftloop.demo.catalogue.spec import (
     template_fields,
 )
 from driftloop.demo.items import UnsafeKind
+from schemas.errors import CatalogueError
 
 APP_FILES = ("bank.toml", "travel.toml", "coding.toml")
 """One file per app, in the order the generator draws them."""
 COMMON_FILE = "common.toml"
 UNSAFE_FILE = "unsafe.toml"
-
-
-class CatalogueError(ValueError):
-    """A catalogue data file is malformed; the message names the file and the key."""
 
 
 _REQUIRED = object()
