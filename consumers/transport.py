@@ -3,9 +3,9 @@
 faust's aiokafka driver asks the broker to hold each fetch for up to 1.5 s while it has no new
 records. aiokafka keeps one fetch in flight per broker and leaves out partitions whose records
 it still buffers, so a fetch for caught-up partitions holds back the next fetch of a partition
-with a backlog for as long as the broker waits. On the local broker that stalled a worker's
-input for 0.5-1.5 s several times per 40,000 events (the ingest benchmark's rate varied by a
-third between runs). Kafka's own consumer waits 0.5 s by default; driftloop waits less, which
+with a backlog for as long as the broker waits. With faust's wait, a worker on the local broker
+stalls for 0.5-1.5 s several times per 40,000 events and the ingest benchmark's rate varies by a
+third between runs. Kafka's own consumer waits 0.5 s by default; driftloop waits less, which
 costs an idle worker a few empty fetches a second.
 """
 

@@ -50,7 +50,9 @@ def verify(
     ``timestamp`` and ``signature`` are the X-Driftloop-Timestamp and X-Driftloop-Signature headers
     ("" when missing); ``body`` is the raw request body, byte for byte as received.
     """
-    if not timestamp.isdigit() or abs((time.time() if now is None else now) - int(timestamp)) > tolerance_s:
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    if abs((time.time() if now is None else now) - int(timestamp)) > tolerance_s:
         return False
     return hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode())
 

@@ -17,6 +17,7 @@ from infra.settings import Settings
 from infra.webhooks import signed_headers
 from retrain.job import JobContext, JobOutcome
 from schemas import RetrainStatus
+from schemas.errors import ConfigError
 
 
 class KafkaRequestJob:
@@ -80,7 +81,7 @@ class CommandJob:
 
     def __init__(self, command: Sequence[str], *, timeout_s: float = 3600.0, keep_output_chars: int = 2000) -> None:
         if not command:
-            raise ValueError("the command job needs a command (retrain.command)")
+            raise ConfigError("retrain.job 'command' needs retrain.command")
         self.command = list(command)
         self.timeout_s = timeout_s
         self.keep_output_chars = keep_output_chars

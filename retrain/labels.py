@@ -28,6 +28,7 @@ from datetime import datetime
 
 from infra.settings import RetrainLabelRules
 from schemas import FeedbackEvent, FeedbackKind
+from schemas.errors import ConfigError
 
 SAFE_FLAGS = ["safe", "false_positive"]
 
@@ -67,7 +68,7 @@ def rules_for(task: str, override: RetrainLabelRules | None = None) -> RetrainLa
     try:
         return DEFAULT_RULES[task]
     except KeyError:
-        raise ValueError(f"no default label rules for task {task!r}; configure retrain.labels") from None
+        raise ConfigError(f"no default label rules for task {task!r}; configure retrain.labels") from None
 
 
 def feedback_label(feedback: FeedbackEvent, rules: RetrainLabelRules) -> int | None:

@@ -31,6 +31,7 @@ from retrain.registry import ProbeRegistry
 from retrain.runs import summarise_runs
 from retrain.snapshot import Snapshot, SnapshotQuery, take_snapshot
 from schemas import Alert, DriftDecision, RetrainRun, RetrainRunSummary, RetrainStatus, StreamKey
+from schemas.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,11 @@ def build_job(
         return ProbeRetrainJob(registry, embedder, r)
     if r.job == "kafka":
         if bootstrap_servers is None:
-            raise ValueError("the kafka retrain job needs the broker's bootstrap servers")
+            raise ConfigError("retrain.job 'kafka' needs a broker (kafka.bootstrap_servers or a running driftloop up)")
         return KafkaRequestJob(settings, bootstrap_servers)
     if r.job == "webhook":
         if not r.webhook_url:
-            raise ValueError("the webhook retrain job needs retrain.webhook_url")
+            raise ConfigError("retrain.job 'webhook' needs retrain.webhook_url")
         secret = r.webhook_secret.get_secret_value() if r.webhook_secret else None
         return WebhookJob(r.webhook_url, secret=secret, timeout_s=r.webhook_timeout_s)
     return CommandJob(r.command, timeout_s=r.command_timeout_s)

@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from infra.settings import KafkaSettings
+from schemas.errors import BrokerUnavailable
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Largest message driftloop writes (topic ``max.message.bytes``, producers' request size).
@@ -96,7 +97,9 @@ def _consumer_defaults(kafka: KafkaSettings) -> dict[str, Any]:
 def _servers(bootstrap_servers: str) -> list[str]:
     servers = [server.strip() for server in bootstrap_servers.split(",") if server.strip()]
     if not servers:
-        raise ValueError(f"no Kafka bootstrap server in {bootstrap_servers!r} (expected host:port[,host:port])")
+        raise BrokerUnavailable(
+            f"no Kafka bootstrap server in {bootstrap_servers!r} (kafka.bootstrap_servers: host:port[,host:port])"
+        )
     return servers
 
 

@@ -61,6 +61,11 @@ class KafkaSettings(SettingsSection):
                 f"sasl_mechanism {self.sasl_mechanism} needs security_protocol SASL_PLAINTEXT or SASL_SSL"
                 f" (it is {self.security_protocol})"
             )
+        tls_files = [name for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile") if getattr(self, name) is not None]
+        if tls_files and self.security_protocol not in ("SSL", "SASL_SSL"):
+            raise ValueError(
+                f"{', '.join(tls_files)} need security_protocol SSL or SASL_SSL (it is {self.security_protocol})"
+            )
         return self
 
     @property
@@ -222,3 +227,12 @@ class RetrainSettings(SettingsSection):
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     command: list[str] = Field(default_factory=list, description="Run as command + [snapshot_dir, manifest].")
     command_timeout_s: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _job_is_complete(self) -> RetrainSettings:
+        """The chosen job's own settings are present: a missing one is a start-up error, not a failed first run."""
+        if self.job == "webhook" and not self.webhook_url:
+            raise ValueError("job 'webhook' needs webhook_url")
+        if self.job == "command" and not self.command:
+            raise ValueError("job 'command' needs command (the program and its arguments)")
+        return self

@@ -16,7 +16,7 @@ the drift monitor's pieces:
 Both sides are capped at ``segments.drift_max_samples`` embeddings per segment, a deterministic sample by
 event id, so a window evaluated again gives the same results. With ``segments.drift_one_per_session`` (the
 default) a session contributes one event: its turns share a topic, so they are not independent draws, and
-counting them as such made the permutation tests alarm about three times too often on demo traffic.
+counting them as such makes the permutation tests alarm about three times too often on demo traffic.
 
 A result is a :class:`~schemas.DriftResult` of the detector that ran, whose ``feature`` names the segment
 (``prompt_embedding:locale=de-DE``): it is stored in ``drift_scores`` beside the stream's own results and

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from infra.store import ReferencePin, Store
 from schemas import StreamKey
+from schemas.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ def set_reference(
     already evaluated keep their results.
     """
     if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("reference start and end need a time zone (UTC recommended)")
+        raise ConfigError("reference start and end need a time zone (UTC recommended)")
+    if end <= start:
+        raise ConfigError(f"a reference window needs start < end (got {start.isoformat()} .. {end.isoformat()})")
     events = store.events.count(stream.app, stream.model, stream.model_version, start, end)
     pin = store.drift.pin_reference(stream, start, end, note=note)
     return PinnedReference(pin=pin, events=events, enough=events >= min_samples)

@@ -118,8 +118,9 @@ def test_body_over_the_size_limit_is_413_declared_or_streamed(client: TestClient
     assert streamed.status_code == 413
 
 
-def test_no_broker_is_503_not_a_crash(make_client) -> None:
-    client = make_client(bootstrap_servers=None)
+@pytest.mark.parametrize("bootstrap_servers", [None, ""], ids=["none", "empty (driftloop api without a broker)"])
+def test_no_broker_is_503_not_a_crash(make_client, bootstrap_servers: str | None) -> None:
+    client = make_client(bootstrap_servers=bootstrap_servers)
     response = client.post("/v1/inference", json=inference(0, datetime.now(UTC)))
     assert response.status_code == 503
     assert response.json()["error"] == "broker_unavailable"

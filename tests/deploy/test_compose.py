@@ -6,6 +6,7 @@ No Docker engine runs on these machines, so the file is checked, not started.
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,12 @@ def test_every_driftloop_variable_names_a_real_setting(compose, name, monkeypatc
     assert settings.kafka.bootstrap_servers == "kafka:9092"
     assert settings.clickhouse_dsn().startswith("http://")
     assert not settings.embedded_store
+
+
+def test_the_image_copies_every_package_the_project_installs():
+    repo = COMPOSE.parents[2]
+    patterns = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.removesuffix("*") for pattern in patterns}
+    dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\w+) \1$", dockerfile, re.MULTILINE))
+    assert packages == copied

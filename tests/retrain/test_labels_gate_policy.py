@@ -29,6 +29,7 @@ from schemas import (
     RetrainStatus,
     Severity,
 )
+from schemas.errors import ConfigError
 from tests.retrain.conftest import STREAM, T0
 
 
@@ -92,7 +93,7 @@ def test_corrections_add_the_corrected_text_as_a_good_example_for_quality_only()
 
 
 def test_unknown_task_needs_configured_rules() -> None:
-    with pytest.raises(ValueError, match="retrain.labels"):
+    with pytest.raises(ConfigError, match="retrain.labels"):
         rules_for("sarcasm")
 
 

@@ -159,3 +159,25 @@ def test_drift_detectors_default_to_the_drift_settings() -> None:
     for detector in (MMDDetector(), TopicDriftDetector()):
         assert detector.alpha == drift.alpha
         assert detector.n_permutations == drift.permutations
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"retrain": {"job": "webhook"}}, "job 'webhook' needs webhook_url"),
+        ({"retrain": {"job": "command"}}, "job 'command' needs command"),
+        ({"kafka": {"ssl_cafile": "/etc/ssl/ca.pem"}}, "ssl_cafile need security_protocol SSL or SASL_SSL"),
+        ({"kafka": {"security_protocol": "SASL_SSL", "sasl_username": "u"}}, "needs sasl_mechanism"),
+    ],
+)
+def test_an_incomplete_job_or_security_section_is_a_start_up_error(values: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(**values)
+
+
+def test_complete_job_and_security_sections_are_accepted() -> None:
+    settings = Settings(
+        retrain={"job": "command", "command": ["train.sh"]},
+        kafka={"security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "sasl_username": "u"},
+    )
+    assert settings.retrain.command == ["train.sh"] and settings.kafka.sasl_mechanism == "SCRAM-SHA-512"

@@ -95,6 +95,12 @@ def test_a_tampered_body_a_wrong_secret_and_a_stale_or_missing_timestamp_are_ref
     assert not verify(SECRET, timestamp, "", body)
 
 
+@pytest.mark.parametrize("timestamp", ["\u00b2", "-1", "1e9", " 1", "\u0661\u0662"])
+def test_a_timestamp_that_is_not_ascii_digits_is_refused_not_raised(verify: Verify, timestamp: str) -> None:
+    signature = webhooks.sign(SECRET, timestamp, b"{}")
+    assert not verify(SECRET, timestamp, signature, b"{}", now=0)
+
+
 def test_the_readme_shows_the_code_that_signs_and_verifies() -> None:
     snippet = readme_snippet()
     for function in (webhooks.sign, webhooks.verify):
