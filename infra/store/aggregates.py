@@ -184,7 +184,7 @@ class AggregateRepository(Repository):
             "GLOBAL INNER JOIN (SELECT event_id, app, model, model_version FROM inference FINAL "
             f"{inf.sql()}) AS i ON f.event_id = i.event_id "
             "GROUP BY app, model, model_version ORDER BY app, model, model_version",
-            {**fb.params, **inf.params},
+            Where.merged(fb, inf),
         )
         return [
             FeedbackByVersion(
@@ -223,8 +223,7 @@ class AggregateRepository(Repository):
         pooled under ``other_label``; events without the tag count under ``unset_label``.
         """
         where = Where().streams(streams).time("event_time", start, end).tags(tag_filter)
-        params: dict[str, Any] = {
-            **where.params,
+        options: dict[str, Any] = {
             "refusal": refusal_detector,
             "off_topic": off_topic_detector,
             "breach": list(breach_detectors),
@@ -269,7 +268,7 @@ class AggregateRepository(Repository):
             "maxIf(breached, detector = {off_topic:String}) AS off_topic "
             f"FROM safety_scores FINAL {scores_where.sql()} GROUP BY event_id) AS s ON s.event_id = i.event_id "
             "GROUP BY app, model, model_version, tag, value ORDER BY app, model, model_version, tag, value",
-            {**params, **scores_where.params},
+            Where.merged(where, scores_where, **options),
             settings={"join_use_nulls": 0},
         )
         return [

@@ -269,7 +269,7 @@ class EventRepository(Repository):
             "FROM inference FINAL WHERE event_id GLOBAL IN "
             f"(SELECT event_id FROM feedback {where.sql()})) AS i ON f.event_id = i.event_id "
             f"{matched.sql()} ORDER BY f.feedback_time, f.feedback_id LIMIT {{limit:UInt64}}",
-            {**where.params, **matched.params, "limit": limit},
+            Where.merged(where, matched, limit=limit),
             settings={"join_use_nulls": 1},
         )
         return [
@@ -334,7 +334,7 @@ class EventRepository(Repository):
             f"{where.sql()} ORDER BY cityHash64(event_id) LIMIT {{limit:UInt64}}) AS i "
             "GLOBAL LEFT JOIN (SELECT event_id, any(score) AS score FROM safety_scores FINAL "
             f"{scores.sql()} GROUP BY event_id) AS s ON s.event_id = i.event_id",
-            {**where.params, **scores.params, "limit": limit},
+            Where.merged(where, scores, limit=limit),
             settings={"join_use_nulls": 1},
         )
         names = ("latency_ms", "tokens_in", "tokens_out", "cost_usd", "relevance")

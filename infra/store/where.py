@@ -69,5 +69,20 @@ class Where:
             self.add(f"tags[{{tk{i}:String}}] = {{tv{i}:String}}", **{f"tk{i}": name, f"tv{i}": value})
         return self
 
+    @staticmethod
+    def merged(*wheres: Where, **extra: Any) -> dict[str, Any]:
+        """The parameters of several builders in one query; a name bound to two different values is an error.
+
+        >>> Where.merged(Where().time("t", datetime(2026, 1, 1), None), Where().equal("app", "bot"), limit=5)["limit"]
+        5
+        """
+        merged: dict[str, Any] = {}
+        for params in [*(w.params for w in wheres), extra]:
+            for name, value in params.items():
+                if name in merged and merged[name] != value:
+                    raise ValueError(f"query parameter {name!r} is bound to two values: {merged[name]!r}, {value!r}")
+                merged[name] = value
+        return merged
+
     def sql(self) -> str:
         return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
