@@ -8,7 +8,7 @@ and ``store.aggregates`` (see :mod:`infra.store.store`).
 True
 """
 
-from infra.store.aggregates import OutcomeCounts
+from infra.store.aggregates import OutcomeCounts, SignalCounts
 from infra.store.ddl import DdlContext
 from infra.store.drift import ReferencePin
 from infra.store.events import InferenceWindow, JoinedFeedback, StreamSpan
@@ -34,6 +34,7 @@ __all__ = [
     "MigrationChecksumError",
     "MigrationError",
     "OutcomeCounts",
+    "SignalCounts",
     "ReferencePin",
     "Store",
     "StoreError",

@@ -64,6 +64,28 @@ class DriftRepository(Repository):
         )
         return row_lib.drift_from_row(rows[0]) if rows else None
 
+    def latest_windows(self, detectors: Sequence[str]) -> dict[StreamKey, datetime]:
+        """The end of the latest window with a stored result of any of ``detectors``, per stream.
+
+        The signal monitor's progress: it stores a window's results last, so a stored window is a done one.
+        """
+        rows = self._client.rows(
+            "SELECT app, model, model_version, max(window_end) AS window_end FROM drift_scores FINAL "
+            "WHERE detector IN {detectors:Array(String)} GROUP BY app, model, model_version",
+            {"detectors": list(detectors)},
+        )
+        return row_lib.progress_from_rows(rows)
+
+    def latest_results(self, prefix: str, stream: StreamKey | None = None) -> list[DriftResult]:
+        """The latest stored result of every detector named ``prefix``... of each stream (or of ``stream``)."""
+        where = Where().stream(stream).add("startsWith(detector, {prefix:String})", prefix=prefix)
+        rows = self._client.rows(
+            f"SELECT * FROM drift_scores FINAL {where.sql()} ORDER BY app, model, model_version, detector, "
+            "window_start DESC LIMIT 1 BY app, model, model_version, detector",
+            where.params,
+        )
+        return [row_lib.drift_from_row(r) for r in rows]
+
     # ---- window monitor progress (monitor.windows) ---------------------------------------------------
 
     def progress(self) -> dict[StreamKey, datetime]:

@@ -116,6 +116,18 @@ def too_few_samples(detector: DriftDetector, ref: np.ndarray, cur: np.ndarray, l
     )
 
 
+def reference_range(settings: Settings, window: Window, pin: ReferencePin | None) -> tuple[Window | None, bool]:
+    """The reference range of a window per ``monitor.reference`` and whether it is pinned (``None``: none)."""
+    mode = settings.monitor.reference
+    if pin is not None and mode != "trailing":
+        return Window(pin.start, pin.end), True
+    if mode == "pinned":
+        return None, False
+    size = window.end - window.start
+    end = window.start - settings.monitor.trailing_gap_windows * size
+    return Window(end - settings.monitor.trailing_windows * size, end), False
+
+
 class WindowEvaluator:
     """Runs the configured drift tests on windows read from the store.
 
@@ -153,14 +165,7 @@ class WindowEvaluator:
 
     def reference_for(self, stream: StreamKey, window: Window, pin: ReferencePin | None) -> tuple[Window | None, bool]:
         """The reference range of a window and whether it is pinned (``None``: no reference available)."""
-        mode = self.settings.monitor.reference
-        if pin is not None and mode != "trailing":
-            return Window(pin.start, pin.end), True
-        if mode == "pinned":
-            return None, False
-        size = window.end - window.start
-        end = window.start - self.settings.monitor.trailing_gap_windows * size
-        return Window(end - self.settings.monitor.trailing_windows * size, end), False
+        return reference_range(self.settings, window, pin)
 
     def read_reference(self, stream: StreamKey, reference: Window, pinned: bool, window: Window) -> InferenceWindow:
         cap = self.settings.monitor.max_reference
