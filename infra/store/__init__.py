@@ -10,7 +10,7 @@ True
 
 from infra.store.aggregates import OutcomeCounts, SignalCounts
 from infra.store.ddl import DdlContext
-from infra.store.drift import ReferencePin
+from infra.store.drift import SIGNAL_PREFIX, ReferencePin
 from infra.store.events import InferenceWindow, JoinedFeedback, StreamSpan
 from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
 from infra.store.rows import Delivery
@@ -36,6 +36,7 @@ __all__ = [
     "OutcomeCounts",
     "SignalCounts",
     "ReferencePin",
+    "SIGNAL_PREFIX",
     "Store",
     "StoreError",
     "StoreLockedError",

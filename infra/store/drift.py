@@ -27,6 +27,10 @@ class ReferencePin:
     pinned_at: datetime | None = None
 
 
+SIGNAL_PREFIX = "signal."
+"""Detectors of the stream signals (``monitor.signals``) are named ``signal.<name>``."""
+
+
 class DriftRepository(Repository):
     """Drift verdicts (``drift_scores``), monitor progress and reference pins."""
 
@@ -43,10 +47,17 @@ class DriftRepository(Repository):
         end: datetime | None = None,
         *,
         detector: str | None = None,
+        signals: bool = False,
         limit: int = 1000,
     ) -> list[DriftResult]:
-        """Stored verdicts whose window starts in ``[start, end)``: the latest ``limit``, oldest first."""
+        """Stored verdicts whose window starts in ``[start, end)``: the latest ``limit``, oldest first.
+
+        Drift tests' verdicts, or with ``signals`` the stream signals' results (detectors ``signal.*``).
+        """
         where = Where().stream(stream).time("window_start", start, end).equal("detector", detector)
+        where.add(
+            f"{'' if signals else 'NOT '}startsWith(detector, {{signal_prefix:String}})", signal_prefix=SIGNAL_PREFIX
+        )
         rows = self._client.rows(
             f"SELECT * FROM drift_scores FINAL {where.sql()} "
             "ORDER BY window_start DESC, detector, feature LIMIT {limit:UInt64}",
@@ -76,9 +87,9 @@ class DriftRepository(Repository):
         )
         return row_lib.progress_from_rows(rows)
 
-    def latest_results(self, prefix: str, stream: StreamKey | None = None) -> list[DriftResult]:
-        """The latest stored result of every detector named ``prefix``... of each stream (or of ``stream``)."""
-        where = Where().stream(stream).add("startsWith(detector, {prefix:String})", prefix=prefix)
+    def latest_signals(self, stream: StreamKey | None = None) -> list[DriftResult]:
+        """The latest stored result of every signal rule of each stream (or of ``stream``)."""
+        where = Where().stream(stream).add("startsWith(detector, {prefix:String})", prefix=SIGNAL_PREFIX)
         rows = self._client.rows(
             f"SELECT * FROM drift_scores FINAL {where.sql()} ORDER BY app, model, model_version, detector, "
             "window_start DESC LIMIT 1 BY app, model, model_version, detector",

@@ -27,7 +27,7 @@ import numpy as np
 from detectors.compare import compare_rates, compare_samples
 from detectors.drift import correct
 from infra.settings import ResolvedRule, Settings
-from infra.store import ReferencePin, SignalCounts, Store
+from infra.store import SIGNAL_PREFIX, ReferencePin, SignalCounts, Store
 from monitor.signals.catalog import CATALOG, SAFETY_DETECTORS, Signal, rate_counts, sample_of, sample_value, show
 from monitor.windows.evaluate import reference_range
 from monitor.windows.windows import Window
@@ -39,11 +39,11 @@ VALUE_ONLY = ("volume", "feedback_coverage")
 
 
 def change_detector(name: str) -> str:
-    return f"signal.{name}"
+    return f"{SIGNAL_PREFIX}{name}"
 
 
 def threshold_detector(name: str) -> str:
-    return f"signal.{name}.threshold"
+    return f"{SIGNAL_PREFIX}{name}.threshold"
 
 
 def _effect(signal: Signal, current: float, reference: float) -> float | None:
@@ -206,10 +206,13 @@ class SignalEvaluator:
         if value is None or ref_value is None or n_cur < minimum or n_ref < minimum:
             return self._insufficient(signal, detector, "change", n_ref, n_cur)
         worse_first = not signal.lower_is_worse
+        p: float | None
         if signal.kind == "rate":
             (k_c, n_c), (k_r, n_r) = rate_counts(signal, current), rate_counts(signal, ref)
-            a, b = (k_c, n_c, k_r, n_r) if worse_first else (n_c - k_c, n_c, n_r - k_r, n_r)
-            p, test = compare_rates(*a, *b, alternative="greater").p_value, "rate"
+            counts = (k_c, n_c, k_r, n_r) if worse_first else (n_c - k_c, n_c, n_r - k_r, n_r)
+            # no event of the kind on either side: no test can reject, so it stays out of the family
+            p = None if counts[0] + counts[2] == 0 else compare_rates(*counts, alternative="greater").p_value
+            test = "two_proportion_or_fisher"
         else:
             cur, base = sample_of(signal, current), sample_of(signal, ref)
             if signal.kind == "quantile":
@@ -218,6 +221,7 @@ class SignalEvaluator:
                 p, test = compare_rates(*a, alternative="greater").p_value, f"share above reference q{signal.quantile}"
             else:
                 p, test = compare_samples(cur, base, n_bootstrap=0).p_value, "mann_whitney"
+        alpha = self.settings.drift.alpha
         effect = _effect(signal, value, ref_value)
         worse = value - ref_value if worse_first else ref_value - value
         worse_effect = worse if effect is None else (effect if worse_first else -effect)
@@ -229,7 +233,7 @@ class SignalEvaluator:
             detector,
             statistic=value,
             p_value=p,
-            decision=DriftDecision.DRIFT if p <= self.settings.drift.alpha else DriftDecision.NO_DRIFT,
+            decision=DriftDecision.DRIFT if p is not None and p <= alpha else DriftDecision.NO_DRIFT,
             n_reference=n_ref,
             n_current=n_cur,
             explanation=summary,
