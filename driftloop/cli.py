@@ -213,6 +213,8 @@ def _print_status(report: dict) -> None:
         table.add_row("drift windows evaluable before", windows["evaluable_before"] or "-")
         if windows["held_back_s"]:
             table.add_row("held back by events still on the broker", f"{windows['held_back_s']:,.0f} s")
+    for firing in report.get("firing_signals", []):
+        table.add_row("[red]signal firing[/red]", firing)
     out.print(table)
     out.print(f"Kafka: {report['bootstrap_servers'] or '-'}   ClickHouse: {report['clickhouse']}")
     for problem in report["problems"]:

@@ -7,7 +7,7 @@ policy (:class:`SignalMonitor`). Signals and rules are settings (``monitor.signa
 
 from monitor.signals.catalog import CATALOG, Signal
 from monitor.signals.evaluate import SignalEvaluator, change_detector, threshold_detector
-from monitor.signals.monitor import SignalLine, SignalMonitor, signal_alert, signal_dedup_key
+from monitor.signals.monitor import SignalLine, SignalMonitor, firing_signals, signal_alert, signal_dedup_key
 
 __all__ = [
     "CATALOG",
@@ -16,6 +16,7 @@ __all__ = [
     "SignalLine",
     "SignalMonitor",
     "change_detector",
+    "firing_signals",
     "signal_alert",
     "signal_dedup_key",
     "threshold_detector",

@@ -16,13 +16,13 @@ windows evaluated, and its silence is seen.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from infra.settings import SIGNAL_NAMES, Settings
 from infra.store import Store, StreamSpan
-from monitor.alerting import Transition, transition_alert
+from monitor.alerting import PolicyState, Transition, transition_alert
 from monitor.signals.catalog import CATALOG
 from monitor.signals.evaluate import SignalEvaluator, change_detector, threshold_detector
 from monitor.windows.windows import Window, closed_windows, floor_time
@@ -56,6 +56,16 @@ def signal_alert(transition: Transition, dedup_key: str) -> Alert:
     window = "?" if r.window_start is None else f"{r.window_start:%Y-%m-%d %H:%M:%S}"
     summary = f"{r.explanation} on {r.stream}: {transition.state.value} ({transition.reason}); window from {window}"
     return transition_alert(transition, dedup_key, AlertKind.SIGNAL, summary, r)
+
+
+def firing_signals(policy_states: Mapping[str, str]) -> list[str]:
+    """``APP/MODEL@VERSION signal.<name>`` of each signal rule whose alert is firing, from stored policy states."""
+    firing = []
+    for key, raw in sorted(policy_states.items()):
+        stream, marker, detector = key.partition(":signal:")
+        if marker and PolicyState.model_validate_json(raw).firing:
+            firing.append(f"{stream} {detector}")
+    return firing
 
 
 def alerting(result: DriftResult) -> bool:

@@ -1,8 +1,9 @@
-"""Synthetic calls with latency, tokens, cost, safety scores and feedback, window by window, with exact rates.
+"""Synthetic calls with latency, tokens, cost, safety scores and feedback, window by window.
 
-Rates are exact per window (event ``i`` of a window refuses when ``i`` falls in the first ``refusal``
-share, by a fixed permutation), so a test asserts what the rules decide at a given effect size; the
-continuous values are drawn from a seeded generator.
+With ``exact`` (tests), rates are exact per window (a window's refusals are exactly ``refusal`` of its
+calls, at random places), so a test asserts what the rules decide at a given effect size; without it
+(``bench/monitor.py``) each call draws its outcomes independently. Continuous values are always drawn
+from the seeded generator.
 """
 
 from __future__ import annotations
@@ -39,17 +40,30 @@ class Calls:
     """Share of thumbs that are down."""
 
 
-def _exact(share: float, n: int, rng: np.random.Generator) -> np.ndarray:
-    """A boolean mask with exactly ``round(share * n)`` true values, at random places."""
+def _mask(share: float, n: int, rng: np.random.Generator, exact: bool) -> np.ndarray:
+    """``n`` outcomes: exactly ``round(share * n)`` true at random places, or each true with ``share``."""
+    if not exact:
+        return rng.random(n) < share
     mask = np.zeros(n, dtype=bool)
     mask[: round(share * n)] = True
     return rng.permutation(mask)
 
 
 def write_calls(
-    store: Store, stream: StreamKey, t0: datetime, window_s: float, plan: list[Calls | None], seed: int = 0
+    store: Store,
+    stream: StreamKey,
+    t0: datetime,
+    window_s: float,
+    plan: list[Calls | None],
+    seed: int = 0,
+    *,
+    exact: bool = True,
+    embedding_dim: int = 0,
 ) -> None:
-    """Store each planned window's calls (None: no calls) with their safety scores and thumbs feedback."""
+    """Store each planned window's calls (None: no calls) with their safety scores and thumbs feedback.
+
+    With ``embedding_dim``, prompts and responses get random (stable) embeddings for the drift tests.
+    """
     rng = np.random.default_rng(seed)
     rows: list[ScoredInference] = []
     feedback: list[ScoredFeedback] = []
@@ -57,10 +71,10 @@ def write_calls(
         if calls is None:
             continue
         start = t0 + timedelta(seconds=w * window_s)
-        refused = _exact(calls.refusal, calls.n, rng)
-        jailbreak = _exact(calls.jailbreak, calls.n, rng)
-        with_feedback = _exact(calls.feedback, calls.n, rng)
-        down = iter(_exact(calls.thumbs_down, int(with_feedback.sum()), rng))
+        refused = _mask(calls.refusal, calls.n, rng, exact)
+        jailbreak = _mask(calls.jailbreak, calls.n, rng, exact)
+        with_feedback = _mask(calls.feedback, calls.n, rng, exact)
+        down = iter(_mask(calls.thumbs_down, int(with_feedback.sum()), rng, exact))
         for i in range(calls.n):
             when = start + timedelta(seconds=window_s * (i + 0.5) / calls.n)
             event_id = f"{stream.app}-{w}-{i}"
@@ -84,7 +98,14 @@ def write_calls(
                 _score(event_id, "jailbreak", SafetyTarget.PROMPT, bool(jailbreak[i])),
                 _score(event_id, "relevance", SafetyTarget.PAIR, False, score=float(rng.uniform(0.4, 0.9))),
             ]
-            rows.append(ScoredInference(event=event, received_at=when, safety=scores))
+            vectors = {}
+            if embedding_dim:
+                vectors = {
+                    "prompt_embedding": rng.normal(size=embedding_dim).astype(np.float32).tolist(),
+                    "response_embedding": rng.normal(size=embedding_dim).astype(np.float32).tolist(),
+                    "embedding_model": "synthetic",
+                }
+            rows.append(ScoredInference(event=event, received_at=when, safety=scores, **vectors))
             if with_feedback[i]:
                 thumb = FeedbackEvent(
                     feedback_id=f"fb-{event_id}",
