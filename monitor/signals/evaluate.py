@@ -29,7 +29,7 @@ from detectors.drift import correct
 from infra.settings import ResolvedRule, Settings
 from infra.store import SIGNAL_PREFIX, ReferencePin, SignalCounts, Store
 from monitor.signals.catalog import CATALOG, SAFETY_DETECTORS, Signal, rate_counts, sample_of, sample_value, show
-from monitor.windows.evaluate import reference_range
+from monitor.windows.evaluate import reference_range, window_stamp
 from monitor.windows.windows import Window
 from schemas import DriftDecision, DriftResult, StreamKey
 
@@ -146,13 +146,7 @@ class SignalEvaluator:
                 results.append(self._threshold(signal, rule, value, ref_value, n_current))
         alpha = self.settings.drift.alpha
         results = correct(results, self.settings.drift.correction, alpha=alpha)
-        stamp = {
-            "stream": stream,
-            "window_start": window.start,
-            "window_end": window.end,
-            "reference_start": None if reference is None else reference.start,
-            "reference_end": None if reference is None else reference.end,
-        }
+        stamp = window_stamp(stream, window, reference)
         out = []
         for r in results:
             update = dict(stamp)
