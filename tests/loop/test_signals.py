@@ -9,6 +9,7 @@ import pytest
 
 from infra.settings import AlertPolicySettings, DriftSettings, MonitorSettings, Settings, SignalSettings
 from infra.store import Store
+from monitor.signals import firing_signals
 from monitor.windows import Monitor
 from schemas import AlertKind, AlertState, DriftDecision, StreamKey
 from tests.loop.signal_traffic import Calls, write_calls
@@ -107,6 +108,7 @@ def test_silence_fires_within_two_windows(store: Store, t0, tmp_path: Path) -> N
     assert len(alerts) == 1
     assert alerts[0].drift.window_end <= t0 + timedelta(seconds=(ONSET + 2) * WINDOW_S)
     assert "silent" in alerts[0].summary
+    assert firing_signals(store.alerts.policy_states()) == [f"{s} signal.silence"]  # as driftloop status lists it
 
 
 def test_small_windows_are_insufficient_data_and_never_alert(store: Store, t0, tmp_path: Path) -> None:
