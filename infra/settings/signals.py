@@ -59,8 +59,10 @@ DEFAULT_MIN_EFFECT: dict[str, float] = {
     "tokens_out": 0.3,
     "cost_per_call": 0.2,
     "response_length": 0.3,
+    "volume": 0.5,
 }
-"""Change-rule floors: absolute (rate points) for rates, relative (0.2 = 20%) for the other signals."""
+"""Change-rule floors: absolute (rate points) for rates, relative (0.2 = 20%) for the other signals (for
+``volume`` either way: a drop or a spike of at least half the reference's events per window)."""
 
 _PART = r"[A-Za-z0-9._:\-*?\[\]!]+"
 _STREAM_GLOB = re.compile(rf"^(\*|{_PART}/{_PART}@{_PART})$")

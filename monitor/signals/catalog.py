@@ -2,9 +2,9 @@
 
 Rates are ``k`` of ``n`` (thumbs-down among calls with thumbs feedback, flags and corrections among all
 calls, each safety detector's breaches among the calls it scored). Quantiles and the other continuous
-signals are computed from the window's capped sample. ``volume`` and ``feedback_coverage`` are recorded
-every window and decided only by a threshold rule; ``silence`` has its own rule (see
-:mod:`monitor.signals.evaluate`).
+signals are computed from the window's capped sample. ``volume`` is the window's events against the
+reference's mean per window, a change either way; ``feedback_coverage`` is recorded every window and
+decided only by a threshold rule; ``silence`` has its own rule (see :mod:`monitor.signals.evaluate`).
 """
 
 from __future__ import annotations

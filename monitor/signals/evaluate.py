@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from detectors.compare import compare_rates, compare_samples
 from detectors.drift import correct
@@ -34,7 +35,7 @@ from monitor.windows.windows import Window
 from schemas import DriftDecision, DriftResult, StreamKey
 
 VERSION = "1"
-VALUE_ONLY = ("volume", "feedback_coverage")
+VALUE_ONLY = ("feedback_coverage",)
 """Recorded every window; decided only by a threshold rule."""
 
 
@@ -68,9 +69,18 @@ class SignalEvaluator:
         self.rules = settings.monitor.signals
 
     def evaluate(
-        self, stream: StreamKey, windows: Sequence[Window], pin: ReferencePin | None, names: Sequence[str]
+        self,
+        stream: StreamKey,
+        windows: Sequence[Window],
+        pin: ReferencePin | None,
+        names: Sequence[str],
+        first_event: datetime | None = None,
     ) -> list[tuple[Window, list[DriftResult]]]:
-        """The results of ``names`` on each of ``windows`` (contiguous, oldest first), corrected per window."""
+        """The results of ``names`` on each of ``windows`` (contiguous, oldest first), corrected per window.
+
+        A trailing reference's windows that ended before the stream's ``first_event`` do not count in
+        its mean events per window (the stream did not exist yet).
+        """
         if not windows:
             return []
         size = (windows[0].end - windows[0].start).total_seconds()
@@ -93,7 +103,11 @@ class SignalEvaluator:
                 first = self._index(origin, reference.start, size)
                 count = round((reference.end - reference.start).total_seconds() / size)
                 ref = SignalCounts.merged([buckets[i] for i in range(first, first + count) if i in buckets])
-                ref_windows = float(count)
+                step = timedelta(seconds=size)
+                lived = [
+                    i for i in range(count) if first_event is None or reference.start + (i + 1) * step > first_event
+                ]
+                ref_windows = float(len(lived))
             out.append((window, self.evaluate_window(stream, window, reference, current, ref, ref_windows, names)))
         return out
 
@@ -140,6 +154,8 @@ class SignalEvaluator:
                     ref_value /= ref_windows
             if name in VALUE_ONLY:
                 results.append(self._recorded(signal, value, ref_value, n_current))
+            elif name == "volume" and rule.change:
+                results.append(self._volume(signal, rule, current, ref, ref_windows))
             elif rule.change:
                 results.append(self._change(signal, rule, current, ref))
             if rule.above is not None or rule.below is not None:
@@ -279,6 +295,42 @@ class SignalEvaluator:
             n_current=n_cur,
             explanation=f"{signal.label} {show(signal, value)} (reference {show(signal, ref_value)})",
             config={"rule": "value", "reference": ref_value},
+        )
+
+    def _volume(
+        self, signal: Signal, rule: ResolvedRule, current: SignalCounts, ref: SignalCounts | None, ref_windows: float
+    ) -> DriftResult:
+        """Events of the window against the reference's mean per window, a drop or a spike.
+
+        The test conditions on the events of both: under an unchanged rate each of them falls in the
+        current window with probability ``1 / (1 + reference windows)`` (an exact binomial test).
+        """
+        detector = change_detector(signal.name)
+        n_ref = ref.events if ref is not None else 0
+        mean = n_ref / ref_windows if ref_windows else 0.0
+        if mean < self.rules.silence_min_reference:
+            return self._insufficient(signal, detector, "change", n_ref, current.events)
+        p = float(stats.binomtest(current.events, current.events + n_ref, 1 / (1 + ref_windows)).pvalue)
+        effect = current.events / mean - 1
+        return self._result(
+            signal,
+            detector,
+            statistic=current.events,
+            p_value=min(1.0, p),
+            decision=DriftDecision.DRIFT if p <= self.settings.drift.alpha else DriftDecision.NO_DRIFT,
+            n_reference=n_ref,
+            n_current=current.events,
+            explanation=f"{current.events:,} events (reference {mean:,.1f} per window, {effect:+.0%})",
+            config={
+                "rule": "change",
+                "test": "binomial",
+                "reference": mean,
+                "effect": effect,
+                "relative": True,
+                "min_effect": rule.min_effect,
+                "floor_met": abs(effect) >= rule.min_effect,
+                "worse": "either",
+            },
         )
 
     def _silence(

@@ -90,7 +90,7 @@ class SignalMonitor:
 
     def due(
         self, spans: Sequence[StreamSpan], horizon: datetime
-    ) -> Iterator[tuple[StreamKey, SignalLine, list[Window]]]:
+    ) -> Iterator[tuple[StreamSpan, SignalLine, list[Window]]]:
         """Per progress line and stream, the closed windows whose signals are not evaluated yet (oldest first)."""
         size = self.settings.drift.window_s
         limit = self.settings.monitor.max_windows_per_run
@@ -100,4 +100,4 @@ class SignalMonitor:
                 start = progress.get(span.stream) or floor_time(span.first_event, size)
                 windows = list(closed_windows(start, horizon, size, line.grace_s, limit=limit))
                 if windows:
-                    yield span.stream, line, windows
+                    yield span, line, windows

@@ -189,9 +189,10 @@ class Monitor:
         from monitor.signals.monitor import alerting, signal_alert, signal_dedup_key
 
         policy = self.settings.monitor.signals.policy
-        for stream, line, windows in self.signals.due(spans, horizon):
+        for span, line, windows in self.signals.due(spans, horizon):
+            stream = span.stream
             pin = self.store.drift.reference_pin(stream)
-            for _, results in self.signals.evaluator.evaluate(stream, windows, pin, line.names):
+            for _, results in self.signals.evaluator.evaluate(stream, windows, pin, line.names, span.first_event):
                 keyed = [(signal_dedup_key(stream, r.detector), r) for r in results if alerting(r)]
                 alerts, touched = self._move_policies(keyed, states, lambda t, key, _r: signal_alert(t, key), policy)
                 self.store.drift.insert(results)  # last: a stored window is a finished one (monitor.signals)

@@ -63,7 +63,7 @@ def test_stable_traffic_raises_no_signal_alert_and_every_window_is_stored(store:
     thumbs = [r for r in results if r.detector == "signal.thumbs_down_rate" and r.config.get("effect") is not None]
     assert thumbs and all(r.config["feedback_coverage"] == pytest.approx(0.25) for r in thumbs)
     volume = [r for r in results if r.detector == "signal.volume"]
-    assert {r.statistic for r in volume} == {400.0}
+    assert {r.statistic for r in volume if r.decision is not DriftDecision.INSUFFICIENT_DATA} == {400.0}
 
 
 @pytest.mark.parametrize(
@@ -92,6 +92,23 @@ def test_a_degradation_fires_its_signal_within_fire_after_windows(
     assert any(a.detector == detector for a in stored)
 
 
+def test_a_volume_spike_fires_and_a_small_change_does_not(store: Store, t0, tmp_path: Path) -> None:
+    spike, drift = stream("spike-bot"), stream("busier-bot")
+    write_calls(store, spike, t0, WINDOW_S, [Calls(n=100)] * ONSET + [Calls(n=300)] * 3, seed=8)
+    write_calls(store, drift, t0, WINDOW_S, [Calls(n=100)] * ONSET + [Calls(n=140)] * 3, seed=9)
+
+    alerts = firing(run(store, t0, ONSET + 3, tmp_path), "signal.volume")
+    assert [a.stream for a in alerts] == [spike]
+    assert "300 events (reference 100.0 per window, +200%)" in alerts[0].summary
+    busier = [
+        r
+        for r in store.drift.results(drift, signals=True, detector="signal.volume")
+        if r.window_start >= t0 + timedelta(seconds=ONSET * WINDOW_S)
+    ]
+    assert busier and all(r.decision is DriftDecision.NO_DRIFT for r in busier)
+    assert any(r.adjusted_p_value < 0.05 for r in busier)  # significant, but below the effect floor
+
+
 def test_latency_down_is_not_an_alert(store: Store, t0, tmp_path: Path) -> None:
     s = stream("faster-bot")
     write_calls(store, s, t0, WINDOW_S, [Calls()] * ONSET + [Calls(latency_factor=0.5)] * 3, seed=3)
@@ -108,7 +125,8 @@ def test_silence_fires_within_two_windows(store: Store, t0, tmp_path: Path) -> N
     assert len(alerts) == 1
     assert alerts[0].drift.window_end <= t0 + timedelta(seconds=(ONSET + 2) * WINDOW_S)
     assert "silent" in alerts[0].summary
-    assert firing_signals(store.alerts.policy_states()) == [f"{s} signal.silence"]  # as driftloop status lists it
+    # as driftloop status lists them: the volume collapse fires beside the silence
+    assert firing_signals(store.alerts.policy_states()) == [f"{s} signal.silence", f"{s} signal.volume"]
 
 
 def test_small_windows_are_insufficient_data_and_never_alert(store: Store, t0, tmp_path: Path) -> None:

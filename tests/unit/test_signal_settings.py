@@ -13,7 +13,8 @@ def test_defaults_watch_every_signal_with_a_change_rule_and_no_threshold() -> No
     assert signals.resolved("a/m@1", "latency_p95") == (True, 0.2, None, None)
     assert signals.resolved("a/m@1", "thumbs_down_rate") == (True, 0.03, None, None)
     assert signals.resolved("a/m@1", "silence").change
-    assert not signals.resolved("a/m@1", "volume").change
+    assert signals.resolved("a/m@1", "volume") == (True, 0.5, None, None)
+    assert not signals.resolved("a/m@1", "feedback_coverage").change
     assert Settings(data_dir="/tmp/dl").monitor.feedback_grace_s == 900
 
 
@@ -47,5 +48,5 @@ def test_a_bad_rule_is_a_startup_error_naming_it(rule: dict, named: str) -> None
 
 
 def test_a_floor_on_a_signal_without_a_change_rule_is_an_error() -> None:
-    with pytest.raises(ValidationError, match="'volume' has no change rule"):
-        SignalSettings(min_effect={"volume": 0.5})
+    with pytest.raises(ValidationError, match="'feedback_coverage' has no change rule"):
+        SignalSettings(min_effect={"feedback_coverage": 0.5})
