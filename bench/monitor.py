@@ -86,7 +86,8 @@ def detection(args: argparse.Namespace, root: Path, t0: datetime, now: datetime)
     onset = args.windows - fire_after
     with Store.open(f"chdb://{root / 'degraded' / 'clickhouse'}") as store:
         streams: dict[StreamKey, tuple[str, str]] = {}
-        for name, (detector, change) in DEGRADATIONS.items():
+        for name in args.degradations:
+            detector, change = DEGRADATIONS[name]
             for trial in range(args.trials):
                 stream = StreamKey(app=f"{name}-{trial}", model="m", model_version="1")
                 base = Calls(n=args.per_window)
@@ -101,10 +102,10 @@ def detection(args: argparse.Namespace, root: Path, t0: datetime, now: datetime)
         for a in alerts
         if a.state is AlertState.FIRING and a.drift is not None and a.drift.window_end <= bound
     }
-    hits = {name: 0 for name in DEGRADATIONS}
+    hits = dict.fromkeys(args.degradations, 0)
     for stream, (name, detector) in streams.items():
         hits[name] += (stream, detector) in fired
-    return {name: hits[name] / args.trials for name in DEGRADATIONS}
+    return {name: hits[name] / args.trials for name in args.degradations}
 
 
 def main() -> None:
@@ -113,8 +114,17 @@ def main() -> None:
     parser.add_argument("--stable-streams", type=int, default=50)
     parser.add_argument("--windows", type=int, default=12, help="windows of traffic per stream")
     parser.add_argument("--per-window", type=int, default=400)
+    parser.add_argument(
+        "--degradations",
+        type=lambda text: text.split(","),
+        default=list(DEGRADATIONS),
+        help=f"comma-separated, of {', '.join(DEGRADATIONS)}",
+    )
     parser.add_argument("--quick", action="store_true", help="2 trials, 3 stable streams: checks that it runs")
     args = parser.parse_args()
+    unknown = set(args.degradations) - set(DEGRADATIONS)
+    if unknown:
+        parser.error(f"unknown degradation {sorted(unknown)}: choose from {', '.join(DEGRADATIONS)}")
     logging.disable(logging.WARNING)  # each alert is logged; the JSON says what fired
     if args.quick:
         args.trials, args.stable_streams = 2, 3
