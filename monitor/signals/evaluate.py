@@ -8,8 +8,9 @@ Per window and signal, up to two results (``DriftResult``, stored in ``drift_sco
   other continuous signals by Mann-Whitney. The window's tests are corrected together
   (``drift.correction``) and decided at ``drift.alpha``; a significant change is a breach only when its
   effect in the worse direction reaches the rule's ``min_effect`` (absolute for rates, relative for the
-  rest), so a tiny change in a big window does not alert. ``silence`` breaches when the window holds at
-  most ``silence_fraction`` of the reference's mean events per window.
+  rest), so a tiny change in a big window does not alert. ``volume`` is the window's events against the
+  reference's mean per window (an exact binomial test), a drop or a spike. ``silence`` breaches when the
+  window holds at most ``silence_fraction`` of the reference's mean events per window.
 - ``signal.<name>.threshold``, the *threshold* rule (when ``above`` or ``below`` is set): no p-value, the
   value decides.
 
