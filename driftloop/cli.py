@@ -20,6 +20,7 @@ from rich.table import Table
 
 from driftloop.audit_cli import add_audit_arguments, cmd_audit
 from driftloop.errors import ConfigError, DriftloopError
+from driftloop.signals_cli import add_signals_arguments, cmd_signals
 from infra.settings import Settings
 from schemas import StreamKey
 
@@ -212,6 +213,8 @@ def _print_status(report: dict) -> None:
         table.add_row("drift windows evaluable before", windows["evaluable_before"] or "-")
         if windows["held_back_s"]:
             table.add_row("held back by events still on the broker", f"{windows['held_back_s']:,.0f} s")
+    for firing in report.get("firing_signals", []):
+        table.add_row("[red]signal firing[/red]", firing)
     out.print(table)
     out.print(f"Kafka: {report['bootstrap_servers'] or '-'}   ClickHouse: {report['clickhouse']}")
     for problem in report["problems"]:
@@ -397,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit trail: alert transitions, retraining, references, promotions")
     add_audit_arguments(audit)
     audit.set_defaults(handler=cmd_audit)
+    signals = commands.add_parser("signals", help="each stream's latest signal results: value, reference, verdict")
+    add_signals_arguments(signals)
+    signals.set_defaults(handler=cmd_signals)
 
     usage = commands.add_parser("usage", help="users, sessions, requests, tokens and cost per app/model/version")
     usage.add_argument("--since", type=_positive_float, default=24.0, help="hours back (default 24)")

@@ -37,6 +37,7 @@ from infra.settings import Settings
 from infra.store import Store, connect
 from monitor.alerting import alert_producer
 from monitor.segments import SegmentMonitor
+from monitor.signals import firing_signals
 from monitor.windows import Monitor
 from retrain import RetrainService
 from schemas import ConsumerLag, DriftWindowsStatus, ServiceStatus
@@ -81,10 +82,12 @@ class Running:
         problems = []
         counts: dict[str, int] = {}
         dead = 0
+        firing: list[str] = []
         if self.store is not None:
             try:
                 counts = self.store.table_counts()
                 dead = counts.get("dead_letters", 0)
+                firing = firing_signals(self.store.alerts.policy_states())
             except Exception as exc:  # noqa: BLE001 - reported, not raised
                 problems.append(f"store: {exc}")
         for part in (self.worker, self.sink):
@@ -104,6 +107,7 @@ class Running:
             consumer_lag=lags,
             problems=problems,
             drift_windows=self.drift_windows(),
+            firing_signals=firing,
         )
 
     def drift_windows(self) -> DriftWindowsStatus | None:

@@ -16,6 +16,8 @@ class AlertKind(StrEnum):
     SAFETY = "safety"
     DISPARITY = "disparity"
     """A user segment gets a worse rate than the rest of its stream (``monitor.segments``)."""
+    SIGNAL = "signal"
+    """A stream's window signal (latency, cost, feedback, safety rates, volume) broke a rule (``monitor.signals``)."""
 
 
 class AlertState(StrEnum):

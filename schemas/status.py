@@ -48,3 +48,6 @@ class ServiceStatus(BaseModel):
     consumer_lag: list[ConsumerLag] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
     drift_windows: DriftWindowsStatus | None = Field(default=None, description="None where no monitor runs.")
+    firing_signals: list[str] = Field(
+        default_factory=list, description="Signal rules firing now, as 'APP/MODEL@VERSION signal.<name>'."
+    )

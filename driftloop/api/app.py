@@ -32,6 +32,7 @@ from driftloop.api.routers import (
     ingest,
     reference,
     retrain,
+    signals,
     snapshots,
     streams,
     usage,
@@ -63,7 +64,21 @@ def create_api(source: Any) -> FastAPI:
     api.state.scrape_registry = CollectorRegistry(auto_describe=False)
     api.state.scrape_registry.register(ServiceCollector(context))
     install_error_handlers(api)
-    modules = (health, ingest, streams, drift, alerts, audit, retrain, reference, snapshots, usage, compare, dashboard)
+    modules = (
+        health,
+        ingest,
+        streams,
+        drift,
+        signals,
+        alerts,
+        audit,
+        retrain,
+        reference,
+        snapshots,
+        usage,
+        compare,
+        dashboard,
+    )
     for module in modules:
         api.include_router(module.router)
     if context.settings.api.dashboard:

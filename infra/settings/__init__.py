@@ -21,6 +21,7 @@ from infra.settings.monitoring import (
     MonitorSettings,
     SegmentMetric,
     SegmentSettings,
+    SignalSettings,
     WebhookTarget,
 )
 from infra.settings.root import Settings, get_settings
@@ -41,6 +42,7 @@ from infra.settings.sections import (
     SafetySettings,
     TopicRole,
 )
+from infra.settings.signals import SIGNAL_NAMES, ResolvedRule, SignalName, SignalRule
 
 __all__ = [
     "AlertPolicySettings",
@@ -64,6 +66,11 @@ __all__ = [
     "SegmentMetric",
     "SegmentSettings",
     "Settings",
+    "SIGNAL_NAMES",
+    "ResolvedRule",
+    "SignalName",
+    "SignalRule",
+    "SignalSettings",
     "TOPIC_ROLES",
     "TopicRole",
     "WebhookTarget",

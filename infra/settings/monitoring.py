@@ -7,6 +7,7 @@ from typing import Literal, get_args
 from pydantic import Field, SecretStr, field_validator
 
 from infra.settings.sections import DriftTestName, EmbeddingFeature, SettingsSection
+from infra.settings.signals import DEFAULT_MIN_EFFECT, ResolvedRule, SignalName, SignalRule
 from schemas.analytics import ComparisonTesting, RateTesting
 from schemas.safety import BREACH_DETECTORS, SafetyDetectorName
 
@@ -63,6 +64,54 @@ class WebhookTarget(SettingsSection):
     timeout_s: float = Field(default=5.0, gt=0)
 
 
+class SignalSettings(SettingsSection):
+    """Per-window signals of each stream and their rules (see :mod:`infra.settings.signals`)."""
+
+    enabled: bool = True
+    policy: AlertPolicySettings = Field(
+        default_factory=lambda: AlertPolicySettings(fire_after=2, resolve_after=2, min_count=0),
+        description="The alert policy of every signal rule (min_count: the rules' own minimums apply).",
+    )
+    min_effect: dict[SignalName, float] = Field(
+        default_factory=dict, description="Change-rule floors per signal; unset signals keep DEFAULT_MIN_EFFECT."
+    )
+    rules: list[SignalRule] = Field(default_factory=list, description="Per stream glob, applied in order.")
+    min_trials: int = Field(default=30, ge=1, description="A rate needs this many trials on each side.")
+    min_samples: int = Field(default=30, ge=2, description="A continuous signal needs this many values per side.")
+    max_sample: int = Field(
+        default=1000, ge=10, description="Values per window and signal for rank tests (a sample by event-id hash)."
+    )
+    silence_fraction: float = Field(
+        default=0.1, ge=0, lt=1, description="Silence: the window has at most this share of the reference's mean."
+    )
+    silence_min_reference: float = Field(
+        default=10, gt=0, description="Silence needs a reference of at least this many events per window."
+    )
+
+    @field_validator("min_effect")
+    @classmethod
+    def _floors(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, floor in value.items():
+            if name not in DEFAULT_MIN_EFFECT:
+                raise ValueError(f"signal {name!r} has no change rule, so no min_effect")
+            if floor < 0:
+                raise ValueError(f"min_effect of {name} must be >= 0, got {floor}")
+        return {**DEFAULT_MIN_EFFECT, **value}
+
+    def resolved(self, stream: str, signal: str) -> ResolvedRule:
+        """The rules of one signal on one stream: defaults, then every matching rule in order."""
+        floors = {**DEFAULT_MIN_EFFECT, **self.min_effect}
+        change, floor, above, below = signal in floors or signal == "silence", floors.get(signal, 0.0), None, None
+        for rule in self.rules:
+            if rule.signal != signal or not rule.matches(stream):
+                continue
+            change = rule.change if rule.change is not None else change
+            floor = rule.min_effect if rule.min_effect is not None else floor
+            above = rule.above if rule.above is not None else above
+            below = rule.below if rule.below is not None else below
+        return ResolvedRule(change, floor, above, below)
+
+
 class MonitorSettings(SettingsSection):
     """Drift windows (window size, alpha, minimum sample and correction are in ``drift``) and alerting."""
 
@@ -93,6 +142,12 @@ class MonitorSettings(SettingsSection):
         default=False, description="Add Evidently's t-SNE embedding map (tens of seconds per alert on 2 cores)."
     )
     webhooks: list[WebhookTarget] = Field(default_factory=list)
+    signals: SignalSettings = SignalSettings()
+    feedback_grace_s: float = Field(
+        default=900.0,
+        ge=0,
+        description="Feedback-based signals of a window are evaluated this long after it ends (late feedback).",
+    )
     delivery_interval_s: float = Field(default=2.0, gt=0, description="How often pending deliveries are retried.")
     delivery_attempts: int = Field(default=3, ge=1, description="Tries per delivery round, with backoff between.")
     delivery_backoff_s: float = Field(default=0.2, gt=0, description="First backoff; doubles per try.")

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
             (f"monitor.policies.{name}", policy, "drift.alpha", self.drift.alpha)
             for name, policy in self.monitor.policies.items()
         ]
+        families.append(("monitor.signals.policy", self.monitor.signals.policy, "drift.alpha", self.drift.alpha))
         families.append(("segments.policy", self.segments.policy, "segments.alpha", self.segments.alpha))
         for path, policy, alpha_path, alpha in families:
             if policy.critical_alpha > alpha:

@@ -8,9 +8,9 @@ and ``store.aggregates`` (see :mod:`infra.store.store`).
 True
 """
 
-from infra.store.aggregates import OutcomeCounts
+from infra.store.aggregates import OutcomeCounts, SignalCounts
 from infra.store.ddl import DdlContext
-from infra.store.drift import ReferencePin
+from infra.store.drift import SIGNAL_PREFIX, ReferencePin
 from infra.store.events import InferenceWindow, JoinedFeedback, StreamSpan
 from infra.store.migrate import AppliedMigration, Migration, load_migrations, render_all
 from infra.store.rows import Delivery
@@ -34,7 +34,9 @@ __all__ = [
     "MigrationChecksumError",
     "MigrationError",
     "OutcomeCounts",
+    "SignalCounts",
     "ReferencePin",
+    "SIGNAL_PREFIX",
     "Store",
     "StoreError",
     "StoreLockedError",

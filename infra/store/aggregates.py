@@ -10,7 +10,7 @@ an event's outcomes count in the window of the event, whenever its feedback arri
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -62,6 +62,41 @@ class OutcomeCounts:
             "refusal": (self.refused, self.refusal_scored),
             "off_topic": (self.off_topic, self.relevance_scored),
         }[metric]
+
+
+@dataclass
+class SignalCounts:
+    """What one window of one stream holds for its signals: counts for rates, capped samples for the rest.
+
+    ``scored`` / ``breached`` count events per safety detector; ``samples`` hold at most the query's
+    ``cap`` values per signal, the events chosen by a hash of their id (latency_ms, tokens_in, tokens_out,
+    cost_usd, response_chars, relevance, rating). Feedback counts per event, whenever it arrived.
+    """
+
+    events: int = 0
+    with_feedback: int = 0
+    thumbs: int = 0
+    thumbs_down: int = 0
+    flagged: int = 0
+    corrected: int = 0
+    scored: dict[str, int] = field(default_factory=dict)
+    breached: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+    @staticmethod
+    def merged(parts: Sequence[SignalCounts]) -> SignalCounts:
+        """Counts added and samples concatenated (a trailing reference made of windows)."""
+        out = SignalCounts()
+        for p in parts:
+            for name in ("events", "with_feedback", "thumbs", "thumbs_down", "flagged", "corrected"):
+                setattr(out, name, getattr(out, name) + getattr(p, name))
+            for total, part in ((out.scored, p.scored), (out.breached, p.breached), (out.samples, p.samples)):
+                for key, value in part.items():
+                    total[key] = total.get(key, 0 if isinstance(value, int) else []) + value
+        return out
+
+
+SIGNAL_SAMPLES = ("latency_ms", "tokens_in", "tokens_out", "cost_usd", "response_chars", "relevance", "rating")
 
 
 class AggregateRepository(Repository):
@@ -291,6 +326,90 @@ class AggregateRepository(Repository):
             )
             for r in rows
         ]
+
+    # ---- window signals (monitor.signals) -------------------------------------------------------------
+
+    def signal_windows(
+        self,
+        stream: StreamKey,
+        start: datetime,
+        end: datetime,
+        size_s: float,
+        *,
+        detectors: Sequence[str],
+        relevance_detector: str = "relevance",
+        cap: int = 1000,
+    ) -> dict[int, SignalCounts]:
+        """Signal counts of ``stream`` per window of ``size_s`` from ``start`` (key: window index), one query.
+
+        Windows without events are absent. ``detectors`` are the safety detectors counted.
+        """
+        where = Where().stream(stream).time("event_time", start, end)
+        det = {f"d{i}": name for i, name in enumerate(detectors)}
+        per_event = "".join(
+            f"countIf(detector = {{{k}:String}}) > 0 AS s_{k}, maxIf(breached, detector = {{{k}:String}}) AS b_{k}, "
+            for k in det
+        )
+        per_window = "".join(f"countIf(s.s_{k}) AS scored_{k}, countIf(s.b_{k}) AS breached_{k}, " for k in det)
+
+        def sample(value: str, condition: str) -> str:
+            return (
+                f"arrayMap(x -> x.2, arraySlice(arraySort(groupArrayIf((cityHash64(i.event_id), toFloat64({value})), "
+                f"{condition})), 1, {{cap:UInt32}}))"
+            )
+
+        samples = {
+            "latency_ms": sample("assumeNotNull(i.latency_ms)", "isNotNull(i.latency_ms)"),
+            "tokens_in": sample("assumeNotNull(i.tokens_in)", "isNotNull(i.tokens_in)"),
+            "tokens_out": sample("assumeNotNull(i.tokens_out)", "isNotNull(i.tokens_out)"),
+            "cost_usd": sample("assumeNotNull(i.cost_usd)", "isNotNull(i.cost_usd)"),
+            "response_chars": sample("i.response_chars", "1"),
+            "relevance": sample("s.relevance", "s.has_relevance"),
+            "rating": sample("ifNull(f.last_rating, 0)", "f.ratings > 0"),
+        }
+        rows = self._client.rows(
+            "SELECT intDiv(toUnixTimestamp64Milli(i.event_time) - {origin:Int64}, {size:Int64}) AS bucket, "
+            "count() AS events, countIf(f.feedback > 0) AS with_feedback, countIf(f.thumbs > 0) AS thumbs, "
+            "countIf(f.thumbs > 0 AND f.last_thumb < 0) AS thumbs_down, countIf(f.flags > 0) AS flagged, "
+            f"countIf(f.corrections > 0) AS corrected, {per_window}"
+            + ", ".join(f"{expr} AS sample_{name}" for name, expr in samples.items())
+            + " FROM (SELECT event_id, event_time, latency_ms, tokens_in, tokens_out, cost_usd, "
+            f"lengthUTF8(response) AS response_chars FROM inference FINAL {where.sql()}) AS i "
+            "GLOBAL LEFT JOIN (SELECT event_id, count() AS feedback, countIf(kind = 'thumbs') AS thumbs, "
+            "argMaxIf(value, feedback_time, kind = 'thumbs') AS last_thumb, countIf(kind = 'flag') AS flags, "
+            "countIf(kind = 'correction') AS corrections, countIf(kind = 'rating') AS ratings, "
+            "argMaxIf(value, feedback_time, kind = 'rating') AS last_rating FROM feedback FINAL "
+            f"WHERE event_id GLOBAL IN (SELECT event_id FROM inference {where.sql()}) GROUP BY event_id) AS f "
+            "ON f.event_id = i.event_id "
+            f"GLOBAL LEFT JOIN (SELECT event_id, {per_event}"
+            "countIf(detector = {relevance:String}) > 0 AS has_relevance, "
+            "anyIf(score, detector = {relevance:String}) AS relevance "
+            f"FROM safety_scores FINAL {where.sql()} GROUP BY event_id) AS s ON s.event_id = i.event_id "
+            "GROUP BY bucket ORDER BY bucket",
+            {
+                **where.params,
+                **det,
+                "relevance": relevance_detector,
+                "cap": cap,
+                "origin": int(row_lib.utc(start).timestamp() * 1000),
+                "size": int(size_s * 1000),
+            },
+            settings={"join_use_nulls": 0},
+        )
+        return {
+            int(r["bucket"]): SignalCounts(
+                events=int(r["events"]),
+                with_feedback=int(r["with_feedback"]),
+                thumbs=int(r["thumbs"]),
+                thumbs_down=int(r["thumbs_down"]),
+                flagged=int(r["flagged"]),
+                corrected=int(r["corrected"]),
+                scored={name: int(r[f"scored_{k}"]) for k, name in det.items()},
+                breached={name: int(r[f"breached_{k}"]) for k, name in det.items()},
+                samples={name: [float(v) for v in r[f"sample_{name}"]] for name in SIGNAL_SAMPLES},
+            )
+            for r in rows
+        }
 
     # ---- usage --------------------------------------------------------------------------------------
 

@@ -27,6 +27,10 @@ class ReferencePin:
     pinned_at: datetime | None = None
 
 
+SIGNAL_PREFIX = "signal."
+"""Detectors of the stream signals (``monitor.signals``) are named ``signal.<name>``."""
+
+
 class DriftRepository(Repository):
     """Drift verdicts (``drift_scores``), monitor progress and reference pins."""
 
@@ -43,10 +47,17 @@ class DriftRepository(Repository):
         end: datetime | None = None,
         *,
         detector: str | None = None,
+        signals: bool = False,
         limit: int = 1000,
     ) -> list[DriftResult]:
-        """Stored verdicts whose window starts in ``[start, end)``: the latest ``limit``, oldest first."""
+        """Stored verdicts whose window starts in ``[start, end)``: the latest ``limit``, oldest first.
+
+        Drift tests' verdicts, or with ``signals`` the stream signals' results (detectors ``signal.*``).
+        """
         where = Where().stream(stream).time("window_start", start, end).equal("detector", detector)
+        where.add(
+            f"{'' if signals else 'NOT '}startsWith(detector, {{signal_prefix:String}})", signal_prefix=SIGNAL_PREFIX
+        )
         rows = self._client.rows(
             f"SELECT * FROM drift_scores FINAL {where.sql()} "
             "ORDER BY window_start DESC, detector, feature LIMIT {limit:UInt64}",
@@ -63,6 +74,28 @@ class DriftRepository(Repository):
             where.params,
         )
         return row_lib.drift_from_row(rows[0]) if rows else None
+
+    def latest_windows(self, detectors: Sequence[str]) -> dict[StreamKey, datetime]:
+        """The end of the latest window with a stored result of any of ``detectors``, per stream.
+
+        The signal monitor's progress: it stores a window's results last, so a stored window is a done one.
+        """
+        rows = self._client.rows(
+            "SELECT app, model, model_version, max(window_end) AS window_end FROM drift_scores FINAL "
+            "WHERE detector IN {detectors:Array(String)} GROUP BY app, model, model_version",
+            {"detectors": list(detectors)},
+        )
+        return row_lib.progress_from_rows(rows)
+
+    def latest_signals(self, stream: StreamKey | None = None) -> list[DriftResult]:
+        """The latest stored result of every signal rule of each stream (or of ``stream``)."""
+        where = Where().stream(stream).add("startsWith(detector, {prefix:String})", prefix=SIGNAL_PREFIX)
+        rows = self._client.rows(
+            f"SELECT * FROM drift_scores FINAL {where.sql()} ORDER BY app, model, model_version, detector, "
+            "window_start DESC LIMIT 1 BY app, model, model_version, detector",
+            where.params,
+        )
+        return [row_lib.drift_from_row(r) for r in rows]
 
     # ---- window monitor progress (monitor.windows) ---------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -116,6 +117,29 @@ def too_few_samples(detector: DriftDetector, ref: np.ndarray, cur: np.ndarray, l
     )
 
 
+def window_stamp(stream: StreamKey, window: Window, reference: Window | None) -> dict[str, Any]:
+    """The fields that place a window's result: stream, window and reference range."""
+    return {
+        "stream": stream,
+        "window_start": window.start,
+        "window_end": window.end,
+        "reference_start": None if reference is None else reference.start,
+        "reference_end": None if reference is None else reference.end,
+    }
+
+
+def reference_range(settings: Settings, window: Window, pin: ReferencePin | None) -> tuple[Window | None, bool]:
+    """The reference range of a window per ``monitor.reference`` and whether it is pinned (``None``: none)."""
+    mode = settings.monitor.reference
+    if pin is not None and mode != "trailing":
+        return Window(pin.start, pin.end), True
+    if mode == "pinned":
+        return None, False
+    size = window.end - window.start
+    end = window.start - settings.monitor.trailing_gap_windows * size
+    return Window(end - settings.monitor.trailing_windows * size, end), False
+
+
 class WindowEvaluator:
     """Runs the configured drift tests on windows read from the store.
 
@@ -153,14 +177,7 @@ class WindowEvaluator:
 
     def reference_for(self, stream: StreamKey, window: Window, pin: ReferencePin | None) -> tuple[Window | None, bool]:
         """The reference range of a window and whether it is pinned (``None``: no reference available)."""
-        mode = self.settings.monitor.reference
-        if pin is not None and mode != "trailing":
-            return Window(pin.start, pin.end), True
-        if mode == "pinned":
-            return None, False
-        size = window.end - window.start
-        end = window.start - self.settings.monitor.trailing_gap_windows * size
-        return Window(end - self.settings.monitor.trailing_windows * size, end), False
+        return reference_range(self.settings, window, pin)
 
     def read_reference(self, stream: StreamKey, reference: Window, pinned: bool, window: Window) -> InferenceWindow:
         cap = self.settings.monitor.max_reference
@@ -185,13 +202,7 @@ class WindowEvaluator:
             self._run(i, spec, stream, current, ref_sample, reference, pinned) for i, spec in enumerate(self.specs)
         ]
         results = correct(results, self.settings.drift.correction, alpha=self.settings.drift.alpha)
-        stamp = {
-            "stream": stream,
-            "window_start": window.start,
-            "window_end": window.end,
-            "reference_start": None if reference is None else reference.start,
-            "reference_end": None if reference is None else reference.end,
-        }
+        stamp = window_stamp(stream, window, reference)
         results = [r.model_copy(update=stamp) for r in results]
         return WindowEvaluation(stream, window, reference, pinned, results, current, ref_sample)
 

@@ -10,6 +10,9 @@ Per window, in this order: drift results are written (``drift_scores`` replaces 
 window's rows), the policy moves (alerts and outbox rows have deterministic ids, so a replay writes the
 same rows again), the policy state is saved, then the stream's progress. A crash anywhere in between
 repeats the window without a second copy of anything.
+
+After the drift windows, each run evaluates the due windows of the stream signals (latency, cost,
+feedback, safety rates, volume, silence: :mod:`monitor.signals`) and feeds them to the same policy.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from infra.audit import record_alert_transition
-from infra.settings import Settings
+from infra.settings import AlertPolicySettings, Settings
 from infra.store import Store
 from monitor.alerting import (
     AlertOutbox,
@@ -42,7 +45,7 @@ from monitor.alerting import (
 )
 from monitor.windows.evaluate import WindowEvaluation, WindowEvaluator
 from monitor.windows.windows import Watermark, closed_windows, evaluation_horizon, floor_time
-from schemas import Alert, AlertState, DriftDecision
+from schemas import Alert, AlertState, DriftDecision, DriftResult
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,9 @@ class Monitor:
         self.clock = clock
         self.watermark = watermark
         self.evaluator = WindowEvaluator(settings, store)
+        from monitor.signals.monitor import SignalMonitor  # here: monitor.signals builds on monitor.windows
+
+        self.signals = SignalMonitor(settings, store)
         monitor = settings.monitor
         self.outbox = AlertOutbox(
             store,
@@ -158,6 +164,8 @@ class Monitor:
                     summary.insufficient += evaluation.insufficient
                 if len(windows) == monitor.max_windows_per_run:
                     summary.backlog = True
+            if monitor.signals.enabled:
+                self._run_signals(spans, horizon, states, summary)
             self.stats.runs += 1
             self.stats.windows += summary.windows
             self.stats.alerts += len(summary.alerts)
@@ -177,20 +185,54 @@ class Monitor:
                 break
         return total
 
+    def _run_signals(self, spans: list, horizon: datetime, states: dict[str, PolicyState], summary: MonitorRun) -> None:
+        from monitor.signals.monitor import alerting, signal_alert, signal_dedup_key
+
+        policy = self.settings.monitor.signals.policy
+        for span, line, windows in self.signals.due(spans, horizon):
+            stream = span.stream
+            pin = self.store.drift.reference_pin(stream)
+            for _, results in self.signals.evaluator.evaluate(stream, windows, pin, line.names, span.first_event):
+                keyed = [(signal_dedup_key(stream, r.detector), r) for r in results if alerting(r)]
+                alerts, touched = self._move_policies(keyed, states, lambda t, key, _r: signal_alert(t, key), policy)
+                self.store.drift.insert(results)  # last: a stored window is a finished one (monitor.signals)
+                states.update(touched)
+                summary.alerts.extend(alerts)
+                summary.results += len(results)
+            if len(windows) == self.settings.monitor.max_windows_per_run:
+                summary.backlog = True
+
     def _record(self, evaluation: WindowEvaluation, states: dict[str, PolicyState]) -> list[Alert]:
         self.store.drift.insert(evaluation.results)
+        keyed = [
+            (drift_dedup_key(evaluation.stream, r.detector, r.feature), r)
+            for r in evaluation.results
+            if self.settings.monitor.policy(r.detector).enabled
+        ]
+        alerts, touched = self._move_policies(keyed, states, lambda t, key, _r: self._alert(t, key, evaluation))
+        self.store.drift.set_progress(evaluation.stream, evaluation.window.end)
+        states.update(touched)  # only once everything is stored: a failed window is replayed from the old state
+        return alerts
+
+    def _move_policies(
+        self,
+        keyed: list[tuple[str, DriftResult]],
+        states: dict[str, PolicyState],
+        alert_of: Callable[[Transition, str, DriftResult], Alert],
+        policy: AlertPolicySettings | None = None,
+    ) -> tuple[list[Alert], dict[str, PolicyState]]:
+        """Each keyed result through its policy; the alerts raised are stored and queued, the states saved."""
         alerts: list[Alert] = []
         touched: dict[str, PolicyState] = {}
-        for result in evaluation.results:
-            policy = self.settings.monitor.policy(result.detector)
-            if not policy.enabled:
+        for key, result in keyed:
+            rules = policy or self.settings.monitor.policy(result.detector)
+            if not rules.enabled:
                 continue
-            key = drift_dedup_key(evaluation.stream, result.detector, result.feature)
-            state, transition = AlertPolicy(policy).observe(states.get(key) or PolicyState(dedup_key=key), result)
+            state, transition = AlertPolicy(rules).observe(states.get(key) or PolicyState(dedup_key=key), result)
             if state != states.get(key):
                 touched[key] = state
             if transition is not None:
-                alerts.append(self._alert(transition, key, evaluation))
+                alerts.append(alert_of(transition, key, result))
         if alerts:
             self.store.alerts.insert(alerts)
             self.outbox.enqueue(alerts)
@@ -198,9 +240,7 @@ class Monitor:
                 record_alert_transition(self.store, alert)
         if touched:
             self.store.alerts.save_policy_states({k: s.model_dump_json() for k, s in touched.items()})
-        self.store.drift.set_progress(evaluation.stream, evaluation.window.end)
-        states.update(touched)  # only once everything is stored: a failed window is replayed from the old state
-        return alerts
+        return alerts, touched
 
     def _alert(self, transition: Transition, key: str, evaluation: WindowEvaluation) -> Alert:
         report = None
